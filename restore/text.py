@@ -1,0 +1,99 @@
+"""Word tokens with character offsets, and the spans a spinner never touches.
+
+Shared by the spinner (what it may change), the restorer (what it must leave alone)
+and the edit alignment (what counts as a word).  Every function here works on exact
+character offsets into the original string, so nothing is ever re-joined or normalised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+# A word: letters/digits with inner apostrophes or hyphens (won't, won’t, long-term);
+# anything else that is not whitespace is a one-character punctuation token.
+_TOKEN = regex.compile(r"[\p{L}\p{M}\p{N}_]+(?:['’\-][\p{L}\p{M}\p{N}_]+)*|[^\s]")
+_URL = regex.compile(r"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b|\b[\w-]+\.(?:com|org|net|gov|edu|io)\b\S*")
+_DOUBLE_QUOTES = {"“": "”", "„": "“", "«": "»", "»": "«", '"': '"', "‘": "’"}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token of a text: ``text == source[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+
+    @property
+    def is_word(self) -> bool:
+        """True for letter/digit tokens, False for punctuation."""
+        return self.text[0].isalnum() or self.text[0] == "_"
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into word and punctuation tokens with exact character offsets."""
+    return [Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans (inclusive of the marks) of quotations in ``text``.
+
+    Double quotes of every common kind are paired left to right; a single curly ‘ opens a
+    quotation only where it starts a word, so apostrophes (won’t, Russia’s) never do.
+    An unclosed quotation runs to the end of its paragraph.
+    """
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        closer = _DOUBLE_QUOTES.get(ch)
+        opens = closer is not None and (ch != "‘" or i == 0 or not text[i - 1].isalnum())
+        if ch == "»" and not (i + 1 < n and text[i + 1].isalpha()):
+            opens = False  # a closing French quote on its own
+        if not opens:
+            i += 1
+            continue
+        j = i + 1
+        para_end = text.find("\n\n", i)
+        limit = n if para_end == -1 else para_end
+        while j < limit:
+            if text[j] == closer and (closer != "’" or j + 1 >= n or not text[j + 1].isalnum()):
+                break
+            j += 1
+        end = min(j + 1, limit)
+        spans.append((i, end))
+        i = end
+    return spans
+
+
+def url_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of URLs, e-mail addresses and bare domain names."""
+    return [(m.start(), m.end()) for m in _URL.finditer(text)]
+
+
+def is_protected_word(token: Token) -> bool:
+    """Capitalised words, words with digits and all-caps acronyms are never spun."""
+    t = token.text
+    return (not token.is_word) or t[0].isupper() or any(c.isdigit() for c in t) or (
+        len(t) > 1 and t.isupper()
+    )
+
+
+def protected_mask(text: str, tokens: list[Token] | None = None) -> list[bool]:
+    """For each token of ``text``, True where a spinner would leave it alone.
+
+    A token is protected when it is punctuation, capitalised, contains a digit, or lies
+    inside a quotation or a URL.
+    """
+    tokens = tokenize(text) if tokens is None else tokens
+    blocked = sorted(quoted_spans(text) + url_spans(text))
+    mask: list[bool] = []
+    k = 0
+    for tok in tokens:
+        while k < len(blocked) and blocked[k][1] <= tok.start:
+            k += 1
+        inside = k < len(blocked) and blocked[k][0] <= tok.start < blocked[k][1]
+        mask.append(inside or is_protected_word(tok))
+    return mask
