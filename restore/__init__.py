@@ -6,22 +6,37 @@ Public API::
     restore.explain(text) -> ExplainedText   # restored text and the list of edits
     restore.spin(text, seed=0) -> str        # the garbler that makes training pairs
     restore.Restorer.from_pretrained(path_or_hub_id)
+
+Names are imported on first use, so ``import restore`` stays cheap (no torch).
 """
 
-from restore.edits import Edit, apply_edits
-from restore.restorer import ExplainedText, Restorer, explain, fix
-from restore.spin import PROFILES, SpinResult, SpinSpan, spin
+from __future__ import annotations
 
-__all__ = [
-    "Edit",
-    "ExplainedText",
-    "PROFILES",
-    "Restorer",
-    "SpinResult",
-    "SpinSpan",
-    "apply_edits",
-    "explain",
-    "fix",
-    "spin",
-]
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "Edit": "restore.edits",
+    "apply_edits": "restore.edits",
+    "ExplainedText": "restore.restorer",
+    "Restorer": "restore.restorer",
+    "explain": "restore.restorer",
+    "fix": "restore.restorer",
+    "PROFILES": "restore.spin",
+    "SpinResult": "restore.spin",
+    "SpinSpan": "restore.spin",
+    "spin": "restore.spin",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'restore' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

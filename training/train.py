@@ -1,0 +1,274 @@
+"""Train the tag-then-generate restorer with the ``transformers`` Seq2SeqTrainer.
+
+    python -m training.train --preset cpu --output_dir runs/cpu                # from scratch
+    python -m training.train --preset cpu --output_dir runs/cpu --resume       # go on in a run
+    python -m training.train --preset cpu --output_dir runs/cpu2 --init_from restore/models/default
+    python -m training.train --preset gpu --output_dir runs/gpu                # one H100/H200
+    python -m training.train --preset tiny --output_dir /tmp/tiny              # seconds, tests
+
+Every flag of ``ModelArguments``, ``DataArguments`` and ``Seq2SeqTrainingArguments`` can be
+given; the preset only sets defaults.  The resolved settings are saved as
+``run_config.json`` in the run folder; evaluation logs the dev loss and the dev
+``spin_removed`` / ``damage`` (benchmarks' restoration metric) as a learning curve in
+``trainer_state.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import (
+    AutoTokenizer,
+    HfArgumentParser,
+    Seq2SeqTrainer,
+    Seq2SeqTrainingArguments,
+    TrainerCallback,
+    set_seed,
+)
+
+from restore.edits import apply_edits
+from restore.model.editor import Seq2SeqEditor
+from restore.model.encoding import encode_pair
+from restore.model.formulation import MAX_SPANS
+from restore.model.modeling import TagGenConfig, TagGenForRestoration
+from restore.text import protected_mask
+from training.presets import PRESETS
+
+METRIC_PATH = str(Path(__file__).resolve().parent.parent / "benchmarks" / "metrics" / "restoration")
+
+
+@dataclass
+class ModelArguments:
+    """Architecture (ignored with ``--init_from``, which brings its own)."""
+
+    init_from: str | None = field(default=None, metadata={"help": "start from this model folder or Hub id (e.g. restore/models/default)"})
+    d_model: int = field(default=256, metadata={"help": "hidden size"})
+    encoder_layers: int = field(default=6, metadata={"help": "encoder layers (deep)"})
+    decoder_layers: int = field(default=2, metadata={"help": "decoder layers (shallow)"})
+    attention_heads: int = field(default=4, metadata={"help": "attention heads, encoder and decoder"})
+    ffn_dim: int = field(default=1024, metadata={"help": "feed-forward size"})
+    dropout: float = field(default=0.1, metadata={"help": "dropout"})
+    tag_loss_weight: float = field(default=1.0, metadata={"help": "weight of the tagging loss"})
+    keep_threshold: float = field(default=0.5, metadata={"help": "inference: replace a token only if P(keep) is below this"})
+
+    def __post_init__(self) -> None:
+        if self.d_model % self.attention_heads:
+            raise ValueError("d_model must be divisible by attention_heads")
+        if not 0.0 < self.keep_threshold <= 1.0:
+            raise ValueError("keep_threshold must be in (0, 1]")
+
+
+@dataclass
+class DataArguments:
+    """Where the pairs and the tokenizer come from, and how much of them to use."""
+
+    pairs: str = field(default="data/pairs", metadata={"help": "pairs dataset saved by training.make_pairs"})
+    tokenizer: str = field(default="runs/tokenizer", metadata={"help": "tokenizer folder (training.train_tokenizer); ignored with --init_from"})
+    max_source_length: int = field(default=128, metadata={"help": "subwords per unit"})
+    max_target_length: int = field(default=96, metadata={"help": "subwords of the replacement script"})
+    max_train_samples: int | None = field(default=None, metadata={"help": "truncate the training split (smoke runs)"})
+    max_eval_samples: int | None = field(default=500, metadata={"help": "dev units for the loss"})
+    dev_restore_samples: int = field(default=300, metadata={"help": "dev units restored at each evaluation for spin removed / damage"})
+    preprocessing_num_workers: int | None = field(default=None, metadata={"help": "processes for encoding"})
+    resume: bool = field(default=False, metadata={"help": "resume from the last checkpoint in output_dir"})
+    time_limit_minutes: float | None = field(default=None, metadata={"help": "stop (with a checkpoint) after this long"})
+
+    def __post_init__(self) -> None:
+        if self.max_source_length < 8 or self.max_target_length < 4:
+            raise ValueError("max_source_length must be >= 8 and max_target_length >= 4")
+
+
+class PairCollator:
+    """Pads a batch of encoded pairs and builds the decoder inputs (``</s>`` + labels[:-1])."""
+
+    def __init__(self, pad_id: int, eos_id: int) -> None:
+        self.pad_id, self.eos_id = pad_id, eos_id
+
+    def __call__(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        def pad(key: str, value: int) -> torch.Tensor:
+            width = max(len(r[key]) for r in rows)
+            return torch.tensor([list(r[key]) + [value] * (width - len(r[key])) for r in rows])
+
+        labels = pad("labels", -100)
+        decoder_input_ids = torch.full_like(labels, self.pad_id)
+        decoder_input_ids[:, 0] = self.eos_id
+        decoder_input_ids[:, 1:] = labels[:, :-1].masked_fill(labels[:, :-1] == -100, self.pad_id)
+        return {
+            "input_ids": pad("input_ids", self.pad_id),
+            "attention_mask": pad("attention_mask", 0),
+            "tag_labels": pad("tag_labels", -100),
+            "span_ids": pad("span_ids", 0),
+            "labels": labels,
+            "decoder_input_ids": decoder_input_ids,
+        }
+
+
+class RestorationTrainer(Seq2SeqTrainer):
+    """Seq2SeqTrainer whose evaluation also restores dev units and logs spin removed."""
+
+    def __init__(self, *args, dev_pairs: list[tuple[str, str]], keep_threshold: float, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.dev_pairs = dev_pairs
+        self.keep_threshold = keep_threshold
+        self._metric = None
+
+    def evaluate(self, *args, **kwargs) -> dict[str, float]:
+        metrics = super().evaluate(*args, **kwargs)
+        if self.dev_pairs:
+            extra = self.restore_dev()
+            self.log(extra)
+            metrics.update(extra)
+        return metrics
+
+    def restore_dev(self) -> dict[str, float]:
+        """Restore the dev units with the model as it is and score them."""
+        import evaluate
+
+        if self._metric is None:
+            self._metric = evaluate.load(METRIC_PATH)
+        was_training = self.model.training
+        editor = Seq2SeqEditor(self.model, self.processing_class, device=str(self.model.device), keep_threshold=self.keep_threshold)
+        spun = [s for s, _ in self.dev_pairs]
+        masks = [protected_mask(s) for s in spun]
+        edits = editor.propose(spun, masks)
+        restored = [apply_edits(s, e) for s, e in zip(spun, edits)]
+        self.model.train(was_training)
+        scores = self._metric.compute(sources=spun, predictions=restored, references=[c for _, c in self.dev_pairs])
+        return {f"eval_{k}": float(scores[k]) for k in ("spin_removed", "damage", "precision", "recall") if scores.get(k) is not None}
+
+
+class TimeLimit(TrainerCallback):
+    """Save and stop after a wall-clock budget (for runs that must end inside a session)."""
+
+    def __init__(self, minutes: float) -> None:
+        self.deadline = time.monotonic() + minutes * 60
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if time.monotonic() > self.deadline:
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+
+def build_model(model_args: ModelArguments, tokenizer, data_args: DataArguments) -> TagGenForRestoration:
+    """A fresh model sized by ``model_args`` for ``tokenizer``."""
+    config = TagGenConfig(
+        vocab_size=len(tokenizer),
+        d_model=model_args.d_model,
+        encoder_layers=model_args.encoder_layers,
+        decoder_layers=model_args.decoder_layers,
+        encoder_attention_heads=model_args.attention_heads,
+        decoder_attention_heads=model_args.attention_heads,
+        encoder_ffn_dim=model_args.ffn_dim,
+        decoder_ffn_dim=model_args.ffn_dim,
+        dropout=model_args.dropout,
+        attention_dropout=0.0,
+        activation_function="gelu",
+        max_position_embeddings=max(data_args.max_source_length, data_args.max_target_length) + 2,
+        scale_embedding=True,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        forced_eos_token_id=None,
+        tie_word_embeddings=True,
+        max_spans=MAX_SPANS,
+        tag_loss_weight=model_args.tag_loss_weight,
+    )
+    return TagGenForRestoration(config)
+
+
+def parse_args(argv: list[str]) -> tuple[ModelArguments, DataArguments, Seq2SeqTrainingArguments, str]:
+    """Parse the CLI with the chosen preset's values as defaults."""
+    preset = "cpu"
+    if "--preset" in argv:
+        i = argv.index("--preset")
+        preset = argv[i + 1]
+        argv = argv[:i] + argv[i + 2 :]
+    if preset not in PRESETS:
+        raise SystemExit(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    parser = HfArgumentParser((ModelArguments, DataArguments, Seq2SeqTrainingArguments))
+    parser.set_defaults(**PRESETS[preset])
+    model_args, data_args, train_args = parser.parse_args_into_dataclasses(argv)
+    return model_args, data_args, train_args, preset
+
+
+def encode_splits(data_args: DataArguments, tokenizer, seed: int):
+    """Training and dev splits encoded for the model, plus raw dev pairs to restore."""
+    from datasets import load_from_disk
+
+    pairs = load_from_disk(data_args.pairs)
+    train, dev = pairs["train"], pairs["validation"]
+    if data_args.max_train_samples:
+        train = train.select(range(min(data_args.max_train_samples, len(train))))
+    dev = dev.shuffle(seed=seed)
+    dev_pairs = list(zip(dev["spun"][: data_args.dev_restore_samples], dev["clean"][: data_args.dev_restore_samples]))
+    if data_args.max_eval_samples:
+        dev = dev.select(range(min(data_args.max_eval_samples, len(dev))))
+
+    def encode(row: dict[str, Any]) -> dict[str, Any]:
+        return encode_pair(tokenizer, row["spun"], row["clean"], data_args.max_source_length, data_args.max_target_length)
+
+    keep = ["input_ids", "attention_mask", "tag_labels", "span_ids", "labels"]
+    train = train.map(encode, num_proc=data_args.preprocessing_num_workers, desc="encoding train")
+    dev = dev.map(encode, num_proc=data_args.preprocessing_num_workers, desc="encoding dev")
+    train = train.remove_columns([c for c in train.column_names if c not in keep])
+    dev = dev.remove_columns([c for c in dev.column_names if c not in keep])
+    return train, dev, dev_pairs
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """Train; returns the run folder (``output_dir``)."""
+    model_args, data_args, train_args, preset = parse_args(list(sys.argv[1:] if argv is None else argv))
+    set_seed(train_args.seed)
+    if train_args.use_cpu or not torch.cuda.is_available():
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if model_args.init_from:
+        tokenizer = AutoTokenizer.from_pretrained(model_args.init_from)
+        model = TagGenForRestoration.from_pretrained(model_args.init_from, dtype=torch.float32)
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(data_args.tokenizer)
+        model = build_model(model_args, tokenizer, data_args)
+    model.config.restore = {"keep_threshold": model_args.keep_threshold, "max_words": 60, "preset": preset}
+    train, dev, dev_pairs = encode_splits(data_args, tokenizer, train_args.seed)
+
+    out = Path(train_args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    resolved = {"preset": preset, "model": asdict(model_args), "data": asdict(data_args), "training": train_args.to_dict(),
+                "parameters": model.num_parameters()}
+    (out / "run_config.json").write_text(json.dumps(resolved, indent=2, default=str))
+    print(f"restore: {model.num_parameters() / 1e6:.1f} M parameters, {len(train)} training units, preset {preset}")
+
+    callbacks = [TimeLimit(data_args.time_limit_minutes)] if data_args.time_limit_minutes else []
+    trainer = RestorationTrainer(
+        model=model,
+        args=train_args,
+        train_dataset=train,
+        eval_dataset=dev,
+        data_collator=PairCollator(tokenizer.pad_token_id, tokenizer.eos_token_id),
+        processing_class=tokenizer,
+        callbacks=callbacks,
+        dev_pairs=dev_pairs,
+        keep_threshold=model_args.keep_threshold,
+    )
+    resume = data_args.resume and any(out.glob("checkpoint-*"))
+    start = time.time()
+    trainer.train(resume_from_checkpoint=True if resume else None)
+    trainer.save_model(str(out / "final"))
+    tokenizer.save_pretrained(str(out / "final"))
+    metrics = trainer.evaluate()
+    summary = {"wall_seconds": time.time() - start, "global_step": trainer.state.global_step, **metrics}
+    (out / "final" / "train_summary.json").write_text(json.dumps(summary, indent=2))
+    print(json.dumps(summary, indent=2))
+    return out
+
+
+if __name__ == "__main__":
+    main()
