@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer, GenerationConfig, PreTrainedTokenizerFast
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from restore.edits import Edit
 from restore.model.encoding import first_subwords, subword_to_token
@@ -50,14 +50,10 @@ class Seq2SeqEditor:
     def from_pretrained(
         cls, path_or_hub_id: str | Path, device: str = "cpu", batch_size: int = 32, **kwargs
     ) -> "Seq2SeqEditor":
-        """Load model, tokenizer and generation config from a folder or a Hub id."""
+        """Load model (with its generation config) and tokenizer from a folder or a Hub id."""
         name = str(path_or_hub_id)
         model = TagGenForRestoration.from_pretrained(name, dtype=torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(name)
-        try:
-            model.generation_config = GenerationConfig.from_pretrained(name)
-        except OSError:
-            pass
         settings = getattr(model.config, "restore", {}) or {}
         kwargs = {**{k: settings[k] for k in ("keep_threshold", "max_words") if k in settings}, **kwargs}
         return cls(model, tokenizer, device=device, batch_size=batch_size, **kwargs)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers import MBartConfig, MBartForConditionalGeneration
+from transformers import AutoConfig, AutoModelForSeq2SeqLM, MBartConfig, MBartForConditionalGeneration
 from transformers.modeling_outputs import BaseModelOutput, Seq2SeqLMOutput
 
 from restore.model.formulation import MAX_SPANS, TAG_NAMES
@@ -117,9 +117,13 @@ class TagGenForRestoration(MBartForConditionalGeneration):
         return TagGenOutput(
             loss=loss,
             logits=out.logits,
-            past_key_values=out.past_key_values,
+            cache=out.cache,
             encoder_last_hidden_state=encoder_outputs.last_hidden_state if hasattr(encoder_outputs, "last_hidden_state") else None,
             tag_logits=tag_logits,
             tag_loss=tag_loss,
             gen_loss=gen_loss,
         )
+
+
+AutoConfig.register(TagGenConfig.model_type, TagGenConfig)
+AutoModelForSeq2SeqLM.register(TagGenConfig, TagGenForRestoration)

@@ -1,0 +1,186 @@
+"""Export a training run as the shipped model, with its model card.
+
+    python -m training.export runs/cpu [--checkpoint checkpoint-4000] [--output restore/models/default]
+
+Writes fp16 safetensors, config, tokenizer and generation config to the output folder
+(replacing what was there) and a ``README.md`` model card: formulation, data and its
+licenses, steps, tokens seen, wall time, hardware, the learning curve, and the benchmark
+scores of ``benchmarks/results/report.json`` when it has the ``seq2seq`` system.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+from pathlib import Path
+
+import torch
+from transformers import AutoTokenizer, GenerationConfig
+
+from restore.model.modeling import TagGenForRestoration
+
+DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "restore" / "models" / "default"
+REPORT = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "report.json"
+MAX_BYTES = 50 * 1024 * 1024
+
+DATA_NOTE = """\
+Pairs were made by `python -m training.make_pairs` from the corpora of the project's shared data,
+spun by `restore.spin` with the training profiles (never `moby`):
+
+| corpus | license |
+| --- | --- |
+| UN General Debate Corpus 1946–2024 | CC0 (Harvard Dataverse) |
+| English Wikinews 2019–2020 (benchmark documents held out) | CC BY 2.5, Wikinews contributors |
+| Wikipedia Current Events 2025–2026 | CC BY-SA 4.0, Wikipedia contributors |
+| Project Gutenberg subset | public domain |
+| Problematic Paper Screener tortured phrases (pps-dev) — spinner tables | CC BY 4.0, Cabanac, Labbé, Magazinov (2021) |
+
+NTREX-128 (newstest2019 English) is never trained on: it is benchmark data. The spinner's lexical
+sources (WordNet 3.0, the OpenOffice/MyThes thesaurus, Moby) are credited in
+`restore/spin/data/LICENSES.md`. As the weights are trained on CC BY-SA text, share them alike.
+"""
+
+
+def pick_checkpoint(run_dir: Path, name: str | None) -> Path:
+    """The folder to export: ``name`` in the run, else ``final``, else the newest checkpoint."""
+    if name:
+        return run_dir / name
+    if (run_dir / "final" / "config.json").exists():
+        return run_dir / "final"
+    checkpoints = sorted(run_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    if not checkpoints:
+        raise SystemExit(f"restore error: no checkpoint in {run_dir}")
+    return checkpoints[-1]
+
+
+def trainer_state(run_dir: Path, source: Path) -> Path:
+    """The trainer state of ``source``, else of the run's newest checkpoint."""
+    if (source / "trainer_state.json").exists():
+        return source / "trainer_state.json"
+    states = sorted(run_dir.glob("checkpoint-*/trainer_state.json"), key=lambda p: int(p.parent.name.split("-")[-1]))
+    return states[-1] if states else source / "trainer_state.json"
+
+
+def learning_curve(state_file: Path) -> list[dict]:
+    """Evaluation rows (step, tokens, dev loss, spin removed, damage) of a trainer state."""
+    if not state_file.exists():
+        return []
+    rows: dict[int, dict] = {}
+    for entry in json.loads(state_file.read_text()).get("log_history", []):
+        if any(k.startswith("eval_") for k in entry):
+            row = rows.setdefault(entry["step"], {"step": entry["step"]})
+            row.update({k: v for k, v in entry.items() if k.startswith("eval_") or k == "num_input_tokens_seen"})
+    return [rows[s] for s in sorted(rows)]
+
+
+def _fmt(value) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value if value is not None else "")
+
+
+def model_card(source: Path, run_dir: Path, model: TagGenForRestoration) -> str:
+    """The model card's markdown."""
+    config = json.loads((run_dir / "run_config.json").read_text()) if (run_dir / "run_config.json").exists() else {}
+    state_file = trainer_state(run_dir, source)
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    summary_file = source / "train_summary.json"
+    summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    curve = learning_curve(state_file)
+    c = model.config
+    lines = [
+        "# restore default model",
+        "",
+        "A tag-then-generate restorer of synonym-spun English: the encoder tags each token KEEP / BEGIN /",
+        "INSIDE (tokens to replace), the decoder writes only the replacements, one per tagged span, after",
+        "a span marker (`<e1> said <e2> news conference </s>`), attending to encoder states that carry a",
+        "span-id embedding. Contract: `restore/model/formulation.py`. Architecture: pre-layer-norm mBART,",
+        f"d_model {c.d_model}, {c.encoder_layers} encoder / {c.decoder_layers} decoder layers, "
+        f"{c.encoder_ffn_dim} FFN, vocabulary {c.vocab_size} (cased byte-level BPE), "
+        f"{model.num_parameters() / 1e6:.1f} M parameters, stored in fp16.",
+        "",
+        "## Training",
+        "",
+        f"- run: `{run_dir}`, exported from `{source.name}`, preset `{config.get('preset', '?')}`",
+        f"- steps: {state.get('global_step', summary.get('global_step', '?'))}; "
+        f"tokens seen (source side): {state.get('num_input_tokens_seen', summary.get('num_input_tokens_seen', '?'))}",
+        f"- wall time of the last run: {summary.get('wall_seconds', '?') if not summary else round(summary['wall_seconds'])} s; "
+        f"hardware: {platform.machine()} {platform.processor() or ''} ({'CUDA' if torch.cuda.is_available() else 'CPU'})",
+        f"- learning rate {config.get('training', {}).get('learning_rate', '?')}, batch "
+        f"{config.get('training', {}).get('per_device_train_batch_size', '?')}, "
+        f"keep threshold {getattr(c, 'restore', {}).get('keep_threshold', 0.5)}",
+        "",
+        "## Data",
+        "",
+        DATA_NOTE,
+        "## Learning curve (dev split, 300 units restored at each evaluation)",
+        "",
+        "| step | source tokens seen | dev loss | spin removed | damage | precision | recall |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in curve:
+        lines.append(
+            f"| {r['step']} | {r.get('num_input_tokens_seen', '')} | {_fmt(r.get('eval_loss'))} | "
+            f"{_fmt(r.get('eval_spin_removed'))} | {_fmt(r.get('eval_damage'))} | "
+            f"{_fmt(r.get('eval_precision'))} | {_fmt(r.get('eval_recall'))} |"
+        )
+    lines += ["", "## Benchmark", ""]
+    lines += benchmark_lines()
+    return "\n".join(lines) + "\n"
+
+
+def benchmark_lines() -> list[str]:
+    """The seq2seq rows of the committed benchmark report, if any."""
+    if not REPORT.exists():
+        return ["Not benchmarked yet: run `python -m benchmarks.run`."]
+    report = json.loads(REPORT.read_text())
+    lines = [f"From `benchmarks/results/report.md` ({report.get('signature', '')}):", ""]
+    lines.append("| suite | spin removed | damage | F0.5 | words/s |")
+    lines.append("| --- | --- | --- | --- | --- |")
+    for row in report.get("results", []):
+        if row.get("system") == "seq2seq":
+            lines.append(
+                f"| {row.get('suite')} | {_fmt(row.get('spin_removed'))} | {_fmt(row.get('damage'))} | "
+                f"{_fmt(row.get('f0.5'))} | {_fmt(row.get('words_per_second'))} |"
+            )
+    return lines
+
+
+def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None = None) -> Path:
+    """Write the shipped model folder from a run; returns the folder."""
+    source = pick_checkpoint(run_dir, checkpoint)
+    model = TagGenForRestoration.from_pretrained(str(source), dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(str(source) if (source / "tokenizer.json").exists() else str(run_dir / "final"))
+    generation = GenerationConfig(
+        decoder_start_token_id=model.config.decoder_start_token_id,
+        eos_token_id=model.config.eos_token_id,
+        pad_token_id=model.config.pad_token_id,
+        do_sample=False,
+        num_beams=1,
+    )
+    if output.exists():
+        shutil.rmtree(output)
+    output.mkdir(parents=True)
+    model.half().save_pretrained(str(output), safe_serialization=True)
+    generation.save_pretrained(str(output))
+    tokenizer.save_pretrained(str(output))
+    (output / "README.md").write_text(model_card(source, run_dir, model))
+    (output / "learning_curve.json").write_text(json.dumps(learning_curve(trainer_state(run_dir, source)), indent=1))
+    size = sum(p.stat().st_size for p in output.iterdir())
+    if size > MAX_BYTES:
+        raise SystemExit(f"restore error: exported model is {size / 1e6:.1f} MB, over the 50 MB limit")
+    print(f"exported {source} to {output} ({size / 1e6:.1f} MB)")
+    return output
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run_dir", type=Path, help="a training run folder (training.train's output_dir)")
+    parser.add_argument("--checkpoint", help="checkpoint folder name inside the run (default: final, else newest)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the model")
+    args = parser.parse_args(argv)
+    export(args.run_dir, args.output, args.checkpoint)
+
+
+if __name__ == "__main__":
+    main()
