@@ -15,7 +15,7 @@ _COMMON = {
     "save_strategy": "steps",
     "save_total_limit": 2,
     "report_to": "none",
-    "group_by_length": True,
+    "train_sampling_strategy": "group_by_length",
     "remove_unused_columns": False,
     "include_num_input_tokens_seen": True,
     "predict_with_generate": False,
