@@ -1,0 +1,74 @@
+"""Training and export with the tiny preset, end to end through the real Trainer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from restore.edits import apply_edits
+from restore.model.editor import Seq2SeqEditor
+from restore.model.encoding import encode_pair
+from training import train
+
+
+def test_tiny_run_logs_a_learning_curve(tiny_run: Path) -> None:
+    config = json.loads((tiny_run / "run_config.json").read_text())
+    assert config["preset"] == "tiny" and config["model"]["d_model"] == 64
+    summary = json.loads((tiny_run / "final" / "train_summary.json").read_text())
+    assert summary["global_step"] == 60
+    assert "eval_spin_removed" in summary and "eval_damage" in summary
+    state = json.loads(sorted(tiny_run.glob("checkpoint-*/trainer_state.json"))[-1].read_text())
+    assert any("eval_spin_removed" in row for row in state["log_history"])
+
+
+def test_export_writes_fp16_safetensors_and_a_card(tiny_model_dir: Path) -> None:
+    from safetensors import safe_open
+
+    names = {p.name for p in tiny_model_dir.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "generation_config.json", "README.md"} <= names
+    with safe_open(str(tiny_model_dir / "model.safetensors"), "pt") as f:
+        dtypes = {str(f.get_tensor(k).dtype) for k in f.keys()}
+    assert dtypes == {"torch.float16"}
+    card = (tiny_model_dir / "README.md").read_text()
+    assert "Learning curve" in card and "| 60 |" in card
+
+
+def test_exported_model_proposes_replayable_edits(tiny_model_dir: Path) -> None:
+    editor = Seq2SeqEditor.from_pretrained(str(tiny_model_dir))
+    units = ["The minister mentioned the talks had been over earlier than noon.", "Nothing here.", ""]
+    proposals = editor.propose(units)
+    assert len(proposals) == 3 and proposals[2] == []
+    for unit, edits in zip(units, proposals):
+        restored = apply_edits(unit, edits)  # raises if edits overlap or do not match
+        assert isinstance(restored, str)
+        assert all(0.0 <= e.confidence <= 1.0 for e in edits)
+    assert editor.propose(units) == proposals  # deterministic
+
+
+def test_protected_tokens_are_never_edited(tiny_model_dir: Path) -> None:
+    editor = Seq2SeqEditor.from_pretrained(str(tiny_model_dir))
+    unit = "The minister mentioned the talks had been over earlier than noon."
+    from restore.text import tokenize
+
+    everything = [[True] * len(tokenize(unit))]
+    assert editor.propose([unit], everything) == [[]]
+
+
+def test_encoded_pair_is_aligned(tiny_model_dir: Path) -> None:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    row = encode_pair(tokenizer, "He mentioned the talks.", "He said the talks.", 64, 32)
+    assert len(row["input_ids"]) == len(row["tag_labels"]) == len(row["span_ids"])
+    assert row["labels"][0] == tokenizer.convert_tokens_to_ids("<e1>")
+    assert row["labels"][-1] == tokenizer.eos_token_id
+    assert 1 in row["tag_labels"] and set(row["span_ids"]) == {0, 1}
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(SystemExit):
+        train.parse_args(["--preset", "huge", "--output_dir", "x"])
+    with pytest.raises(ValueError):
+        train.ModelArguments(d_model=30, attention_heads=4)
