@@ -11,6 +11,7 @@ model in :mod:`restore.model.editor`, loaded by :meth:`Restorer.from_pretrained`
 
 from __future__ import annotations
 
+import bisect
 import logging
 import sys
 import threading
@@ -20,7 +21,7 @@ from typing import Protocol, Sequence, overload
 
 from restore.edits import Edit, apply_edits
 from restore.segment import segment
-from restore.text import Token, protected_mask, tokenize
+from restore.text import protected_mask
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
@@ -73,12 +74,15 @@ class ExplainedText:
 
 @dataclass(frozen=True, slots=True)
 class _Job:
-    """One unit to send to the editor: which text, where, its words and their protection."""
+    """One unit to send to the editor: which text, where, its tokens and their protection.
+
+    ``spans[k]`` is the (start, end) of token ``k`` of ``tokenize(text)`` in unit offsets.
+    """
 
     text_index: int
     start: int
     text: str
-    tokens: list[Token]
+    spans: list[tuple[int, int]]
     protected: list[bool]
 
 
@@ -178,19 +182,16 @@ class Restorer:
         """The units of ``text`` that hold at least one word the editor may change."""
         jobs: list[_Job] = []
         for para in segment(text, self.editor.max_words):
-            p_text = text[para.start : para.end]
-            p_tokens = tokenize(p_text)
-            p_mask = dict(
-                zip(((t.start, t.end) for t in p_tokens), protected_mask(p_text, p_tokens))
-            )
+            mask = protected_mask(text[para.start : para.end], list(para.tokens))
+            starts = [t.start for t in para.tokens]
             for unit in para.units:
-                u_text = text[unit.start : unit.end]
-                u_tokens = tokenize(u_text)
                 offset = unit.start - para.start
-                mask = [p_mask.get((t.start + offset, t.end + offset), True) for t in u_tokens]
-                if all(mask):
+                lo = bisect.bisect_left(starts, offset)
+                hi = bisect.bisect_left(starts, unit.end - para.start)
+                if all(mask[lo:hi]):
                     continue
-                jobs.append(_Job(text_index, unit.start, u_text, u_tokens, mask))
+                spans = [(t.start - offset, t.end - offset) for t in para.tokens[lo:hi]]
+                jobs.append(_Job(text_index, unit.start, text[unit.start : unit.end], spans, mask[lo:hi]))
         return jobs
 
 
@@ -217,15 +218,12 @@ def _touches_protected(job: _Job, e: Edit) -> bool:
     if not e.before.strip() and not e.after.strip():
         return True
     if e.start == e.end:
-        left = [k for k, t in enumerate(job.tokens) if t.end <= e.start]
-        right = [k for k, t in enumerate(job.tokens) if t.start >= e.end]
-        inside = any(t.start < e.start < t.end for t in job.tokens)
-        left_protected = not left or job.protected[left[-1]]
-        right_protected = not right or job.protected[right[0]]
-        return inside or (left_protected and right_protected)
-    return any(
-        p and t.start < e.end and e.start < t.end for t, p in zip(job.tokens, job.protected)
-    )
+        if any(a < e.start < b for a, b in job.spans):
+            return True
+        left = [p for (a, b), p in zip(job.spans, job.protected) if b <= e.start]
+        right = [p for (a, b), p in zip(job.spans, job.protected) if a >= e.end]
+        return (not left or left[-1]) and (not right or right[0])
+    return any(p and a < e.end and e.start < b for (a, b), p in zip(job.spans, job.protected))
 
 
 def _as_texts(text: object) -> tuple[list[str], bool]:

@@ -25,7 +25,8 @@ import regex
 
 from restore.text import Token, tokenize
 
-_WHITESPACE = regex.compile(r"\s+")
+_WHITESPACE = regex.compile(r"\s+")  # whitespace as restore.text.tokenize sees it
+_NON_SPACE = regex.compile(r"\S")
 _LINE_BREAK = regex.compile(r"\r\n|[\n\r\x0b\x0c\x85\u2028]")
 # End of a sentence: terminal punctuation, closing quotes/brackets, then whitespace.
 _SENTENCE_END = regex.compile(r"(?:\.(?:[ \t]?\.){2,}|[.!?…‽]+)[\"'”’»)\]]*(?=\s)")
@@ -53,31 +54,38 @@ class Unit:
 
 @dataclass(frozen=True, slots=True)
 class Paragraph:
-    """A paragraph ``text[start:end]`` and its units, in order."""
+    """A paragraph ``text[start:end]``, its units in order, and its tokens.
+
+    ``tokens`` is ``tokenize(text[start:end])``: offsets relative to the paragraph.  A
+    unit's tokens are the paragraph tokens that lie inside it (a unit starts and ends on
+    token boundaries, so tokenizing the unit's text alone gives the same tokens).
+    """
 
     start: int
     end: int
     units: tuple[Unit, ...]
+    tokens: tuple[Token, ...]
 
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the paragraphs of ``text``, without their surrounding whitespace."""
     spans: list[tuple[int, int]] = []
-    start: int | None = None
-    pos = 0
+    start: int | None = None  # start of the open paragraph
+    pos = 0  # end of the previous whitespace run
     for m in _WHITESPACE.finditer(text):
         if m.start() > pos and start is None:
             start = pos
-        gap = m.group()
-        if start is not None and ("\u2029" in gap or len(_LINE_BREAK.findall(gap)) >= 2):
+        if start is not None and (_is_paragraph_break(m.group()) or m.end() == len(text)):
             spans.append((start, m.start()))
             start = None
         pos = m.end()
-    if pos < len(text) and start is None:
-        start = pos
-    if start is not None:
-        spans.append((start, len(text)))
+    if pos < len(text):
+        spans.append((pos if start is None else start, len(text)))
     return spans
+
+
+def _is_paragraph_break(whitespace: str) -> bool:
+    return "\u2029" in whitespace or len(_LINE_BREAK.findall(whitespace)) >= 2
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -101,7 +109,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             spans.append((pos, left_end))
         pos = max(pos, right_start)
     spans.append((pos, end))
-    return [_strip(text, a, b) for a, b in spans if text[a:b].strip()]
+    return [_strip(text, a, b) for a, b in spans if _NON_SPACE.search(text, a, b)]
 
 
 def segment(text: str, max_words: int, max_chars: int | None = None) -> list[Paragraph]:
@@ -116,15 +124,14 @@ def segment(text: str, max_words: int, max_chars: int | None = None) -> list[Par
     max_chars = 16 * max_words if max_chars is None else max_chars
     paragraphs: list[Paragraph] = []
     for p_start, p_end in paragraph_spans(text):
-        tokens = [
-            Token(t.start + p_start, t.end + p_start, t.text) for t in tokenize(text[p_start:p_end])
-        ]
+        tokens = tokenize(text[p_start:p_end])
         starts = [t.start for t in tokens]
         units: list[Unit] = []
         for s_start, s_end in sentence_spans(text, p_start, p_end):
-            lo, hi = bisect.bisect_left(starts, s_start), bisect.bisect_left(starts, s_end)
-            units.extend(_windows(tokens[lo:hi], max_words, max_chars))
-        paragraphs.append(Paragraph(p_start, p_end, tuple(units)))
+            lo = bisect.bisect_left(starts, s_start - p_start)
+            hi = bisect.bisect_left(starts, s_end - p_start)
+            units.extend(_windows(tokens[lo:hi], p_start, max_words, max_chars))
+        paragraphs.append(Paragraph(p_start, p_end, tuple(units), tuple(tokens)))
     return paragraphs
 
 
@@ -133,8 +140,8 @@ def units(text: str, max_words: int, max_chars: int | None = None) -> list[Unit]
     return [u for p in segment(text, max_words, max_chars) for u in p.units]
 
 
-def _windows(tokens: list[Token], max_words: int, max_chars: int) -> list[Unit]:
-    """Cut a sentence's tokens into units within the word and character limits."""
+def _windows(tokens: list[Token], offset: int, max_words: int, max_chars: int) -> list[Unit]:
+    """Cut a sentence's tokens (at ``offset`` in the text) into units within the limits."""
     out: list[Unit] = []
     pos, n = 0, len(tokens)
     while pos < n:
@@ -146,7 +153,7 @@ def _windows(tokens: list[Token], max_words: int, max_chars: int) -> list[Unit]:
             end += 1
         if end < n:
             end = _best_cut(tokens, pos, end)
-        out.append(Unit(tokens[pos].start, tokens[end - 1].end))
+        out.append(Unit(tokens[pos].start + offset, tokens[end - 1].end + offset))
         pos = end
     return out
 
@@ -181,15 +188,14 @@ def _is_abbreviation(text: str, start: int, m: regex.Match) -> bool:
     if m.group() != ".":
         return False
     word_start = m.start()
-    while word_start > start and not text[word_start - 1].isspace():
+    while word_start > start and not _WHITESPACE.match(text[word_start - 1]):
         word_start -= 1
     word = text[word_start : m.start()].lstrip("\"'“‘«([")
     return word.lower() in ABBREVIATIONS or _UPPER_INITIALISM.fullmatch(word) is not None
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
+    first = _NON_SPACE.search(text, start, end)
+    while end > start and _WHITESPACE.match(text[end - 1]):
         end -= 1
-    return start, end
+    return (first.start() if first else end), end

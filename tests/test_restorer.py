@@ -1,0 +1,247 @@
+"""The restorer with test editors: exact reassembly, protection veto, batching, bad input.
+
+Every fix is checked against its explanation: replaying ``explain(text).edits`` on the
+input must give ``fix(text)`` exactly (see :func:`check`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import FrozenInstanceError
+from pathlib import Path
+
+import pytest
+
+import restore
+from restore.edits import Edit, apply_edits
+from restore.restorer import DEFAULT_MODEL_DIR, ExplainedText, ModelNotFoundError, Restorer
+from restore.segment import paragraph_spans
+from restore.text import protected_mask, tokenize
+from table_editor import EveryWordEditor, TableEditor
+
+DATA = Path(__file__).parent / "data"
+CASES = json.loads((DATA / "cases.json").read_text(encoding="utf-8"))
+NEGATIVE = json.loads((DATA / "negative.json").read_text(encoding="utf-8"))
+SEED = sorted((Path(__file__).parent.parent / "seeds").glob("*.txt"))[0].read_text(encoding="utf-8")
+SHIPPED = (DEFAULT_MODEL_DIR / "config.json").is_file()
+
+
+def check(restorer: Restorer, text: str) -> ExplainedText:
+    """Explain ``text`` and assert that the edits replay to the output and to ``fix``."""
+    explained = restorer.explain(text, progress=False)
+    assert apply_edits(text, explained.edits) == explained.text
+    assert restorer.fix(text, progress=False) == explained.text
+    starts = [e.start for e in explained.edits]
+    assert starts == sorted(starts)
+    return explained
+
+
+def protected_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the tokens the restorer must never touch, worked out per paragraph."""
+    spans = []
+    for a, b in paragraph_spans(text):
+        tokens = tokenize(text[a:b])
+        spans += [(t.start + a, t.end + a) for t, p in zip(tokens, protected_mask(text[a:b], tokens)) if p]
+    return spans
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_cases(case: dict) -> None:
+    explained = check(Restorer(TableEditor()), case["input"])
+    assert explained.text == case["expected"]
+
+
+@pytest.mark.parametrize("record", NEGATIVE, ids=[r["name"] for r in NEGATIVE])
+def test_veto_keeps_protected_tokens_and_whitespace_of_clean_text(record: dict) -> None:
+    """An editor that rewrites every word, protected or not, still cannot touch what is protected."""
+    text = record["text"]
+    explained = check(Restorer(EveryWordEditor(max_words=7)), text)
+    blocked = protected_spans(text)
+    for e in explained.edits:
+        assert not any(a < e.end and e.start < b for a, b in blocked), e
+        assert e.before.split() == [e.before] and e.after.split() == [e.after]  # one word, no whitespace
+
+
+@pytest.mark.skipif(not SHIPPED, reason="no shipped model at restore/models/default yet")
+@pytest.mark.parametrize("record", NEGATIVE, ids=[r["name"] for r in NEGATIVE])
+def test_shipped_model_leaves_clean_text_unchanged(record: dict) -> None:
+    assert restore.fix(record["text"], progress=False) == record["text"]
+
+
+def test_veto_drops_edits_on_protected_tokens_even_if_the_editor_ignores_the_mask() -> None:
+    rogue = Restorer(TableEditor(respect_protection=False))
+    text = "“They mentioned it,” she mentioned. Mentioned is capitalised; www.mentioned.com too."
+    assert check(rogue, text).text == text.replace("she mentioned", "she said")
+
+
+def test_editor_receives_the_protected_mask_of_each_unit() -> None:
+    seen: list[tuple[str, list[bool]]] = []
+
+    class Spy(TableEditor):
+        def propose(self, units, protected=None):
+            seen.extend(zip(units, protected))
+            return super().propose(units, protected)
+
+    text = "He said “it will rain. Then snow.” The rain fell."
+    check(Restorer(Spy(max_words=5)), text)
+    by_unit = {u: [t.text for t, p in zip(tokenize(u), mask) if not p] for u, mask in seen}
+    # the quotation spans two sentences: its second sentence is wholly protected, so never sent
+    assert not any("snow" in u for u in by_unit)
+    assert by_unit["He said “it will rain."] == ["said"]
+    assert by_unit["The rain fell."] == ["rain", "fell"]
+
+
+def test_units_with_nothing_to_change_are_not_sent() -> None:
+    editor = TableEditor()
+    check(Restorer(editor), "Moscow, NATO. 2022. “Quoted words only.”\n\nU.S. Kyiv 100,000")
+    assert editor.calls == []
+
+
+def test_insertions_between_protected_tokens_are_dropped() -> None:
+    class Inserter:
+        max_words = 20
+
+        def propose(self, units, protected=None):
+            out = []
+            for u in units:
+                # insert "very" before every word
+                out.append([Edit(t.start, t.start, "", "very ", "I", 0.5) for t in tokenize(u) if t.is_word])
+            return out
+
+    explained = check(Restorer(Inserter()), "the “quoted words” stay, Bob")
+    # inside the quotation and before "Bob" (after a comma) nothing may be inserted
+    assert explained.text == "very the “quoted words” very stay, Bob"
+
+
+def test_malformed_edits_are_dropped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken:
+        max_words = 20
+
+        def propose(self, units, protected=None):
+            return [
+                [
+                    Edit(0, 3, "xyz", "said", "R:WORD", 0.9),  # before does not match
+                    Edit(4, 13, "mentioned", "said", "R:WORD", 0.9),  # fine
+                    Edit(5, 8, "ent", "x", "R:WORD", 0.9),  # overlaps the previous one
+                    Edit(90, 99, "mentioned", "said", "R:WORD", 0.9),  # outside the unit
+                ]
+                for _ in units
+            ]
+
+    with caplog.at_level(logging.WARNING, logger="restore.restorer"):
+        explained = check(Restorer(Broken()), "the mentioned plan")
+    assert explained.text == "the said plan"
+    assert len([r for r in caplog.records if "malformed" in r.message]) == 6  # 3 per call, 2 calls
+
+
+def test_editor_returning_the_wrong_number_of_answers_is_an_error() -> None:
+    class Short:
+        max_words = 20
+
+        def propose(self, units, protected=None):
+            return []
+
+    with pytest.raises(RuntimeError, match="0 edit lists for 1 units"):
+        Restorer(Short()).fix("they mentioned it")
+
+
+def test_list_input_is_batched_across_texts() -> None:
+    editor = TableEditor(max_words=30)
+    texts = ["They mentioned it. It had been famous.", "", "   \n", "No spin here at all.", SEED]
+    restorer = Restorer(editor)
+    batched = restorer.explain(texts, progress=False)
+    assert len(editor.calls) == 1  # every unit of every text in one call (< 128 units)
+    singles = [check(Restorer(TableEditor(max_words=30)), t) for t in texts]
+    assert batched == singles
+    assert restorer.fix(texts, progress=False) == [s.text for s in singles]
+    assert batched[1] == ExplainedText("", []) and batched[2] == ExplainedText("   \n", [])
+
+
+def test_many_units_are_sent_in_chunks_and_come_back_in_order() -> None:
+    editor = TableEditor(max_words=3)
+    text = " ".join(f"they mentioned item {i}." for i in range(400))
+    explained = check(Restorer(editor), text)
+    assert len(editor.calls) > 1
+    assert explained.text == text.replace("mentioned", "said")
+
+
+def test_seed_article_round_trips_exactly() -> None:
+    explained = check(Restorer(TableEditor(max_words=60)), SEED)
+    assert "Antony Blinken said in remarks" in explained.text
+    assert "“we’re not releasing the document publicly.”" in explained.text
+    assert explained.text.count("\n") == SEED.count("\n")
+
+
+def test_one_megabyte_text_works() -> None:
+    text = (SEED + "\n\n") * (1_000_000 // len(SEED) + 1)
+    explained = Restorer(TableEditor(max_words=60)).explain(text)
+    assert apply_edits(text, explained.edits) == explained.text
+    assert len(explained.text) > 900_000 and "mentioned in remarks" not in explained.text
+
+
+def test_deterministic() -> None:
+    restorer = Restorer(TableEditor(max_words=10))
+    assert restorer.explain(SEED, progress=False) == restorer.explain(SEED, progress=False)
+
+
+def test_progress_bar_can_be_forced(capsys: pytest.CaptureFixture) -> None:
+    text = " ".join(f"they mentioned item {i}." for i in range(100))
+    assert Restorer(TableEditor(max_words=3)).fix(text, progress=True) == text.replace("mentioned", "said")
+    assert "restore" in capsys.readouterr().err
+
+
+def test_explained_text_is_a_frozen_record_with_json() -> None:
+    explained = Restorer(TableEditor()).explain("they mentioned it")
+    assert explained.to_dict() == {
+        "text": "they said it",
+        "edits": [{"start": 5, "end": 14, "before": "mentioned", "after": "said", "kind": "R:WORD", "confidence": 0.9}],
+    }
+    json.dumps(explained.to_dict())
+    with pytest.raises(FrozenInstanceError):
+        explained.text = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (None, "expected str or list of str, got NoneType"),
+        (42, "got int"),
+        (b"bytes", "got bytes (decode bytes first"),
+        (["ok", 3], "got list containing int"),
+        ({"a": 1}, "got dict"),
+    ],
+)
+def test_non_text_is_a_type_error(bad: object, message: str) -> None:
+    for call in (Restorer(TableEditor()).fix, Restorer(TableEditor()).explain, restore.fix, restore.explain):
+        with pytest.raises(TypeError, match=message.replace("(", r"\(")):
+            call(bad)  # type: ignore[arg-type]
+
+
+def test_blank_input_comes_back_without_loading_a_model() -> None:
+    editor = TableEditor()
+    for text in ["", " ", "\r\n\t \n", "\u2029"]:
+        assert Restorer(editor).fix(text) == text
+        assert restore.fix(text) == text  # no model needed
+        assert restore.explain(text) == ExplainedText(text, [])
+    assert restore.fix([]) == [] and restore.fix(["", " "]) == ["", " "]
+    assert editor.calls == []
+
+
+def test_editor_must_follow_the_contract() -> None:
+    with pytest.raises(TypeError, match="got object"):
+        Restorer(object())  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(SHIPPED, reason="a model ships now")
+def test_no_shipped_model_is_a_clear_error() -> None:
+    with pytest.raises(ModelNotFoundError, match="no trained model ships"):
+        restore.fix("they mentioned it")
+    assert issubclass(ModelNotFoundError, FileNotFoundError)
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="no model folder at"):
+        Restorer.from_pretrained(tmp_path / "nowhere")
+    with pytest.raises(ModelNotFoundError):
+        Restorer.from_pretrained("./relative/nowhere")
