@@ -136,6 +136,7 @@ def _load_restorer(args: argparse.Namespace):
     from restore.restorer import ModelNotFoundError, Restorer
 
     try:
+        _quiet_transformers()
         return Restorer.from_pretrained(args.model, device=args.device)
     except ModelNotFoundError as e:
         raise CLIError(str(e), EXIT_MODEL) from None
@@ -143,6 +144,13 @@ def _load_restorer(args: argparse.Namespace):
         where = args.model or "the shipped model"
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CLIError(f"could not load {where}: {message}", EXIT_MODEL) from None
+
+
+def _quiet_transformers() -> None:
+    """No weight-loading bars or library warnings between the user and the result (read
+    by transformers when it is first imported; set before, so a missing model stays fast)."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def _read_text(name: str) -> str:

@@ -135,6 +135,16 @@ def test_spin_is_deterministic(spun_file: Path, tmp_path: Path) -> None:
     assert run("spin", "-", "--seed", "3", stdin=clean.encode()).stdout == first.stdout
 
 
+def test_fix_and_explain_with_a_trained_model(spun_file: Path, tmp_path: Path, tiny_model_dir: Path) -> None:
+    """The real success path: a tiny model trained by tests/conftest.py, in a new process."""
+    expected = Restorer.from_pretrained(str(tiny_model_dir)).explain(SPUN, progress=False)
+    out = tmp_path / "out.txt"
+    proc = run("fix", str(spun_file), "-o", str(out), "--model", str(tiny_model_dir))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert out.read_bytes() == expected.text.encode()
+    assert proc.stdout == b"" and proc.stderr == b""  # no progress bars when not in a terminal
+
+
 # ---- success paths, in-process with the table editor --------------------------------------
 
 

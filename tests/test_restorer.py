@@ -245,3 +245,19 @@ def test_missing_model_folder_is_a_clear_error(tmp_path: Path) -> None:
         Restorer.from_pretrained(tmp_path / "nowhere")
     with pytest.raises(ModelNotFoundError):
         Restorer.from_pretrained("./relative/nowhere")
+
+
+def test_trained_model_end_to_end(tiny_model_dir: Path) -> None:
+    """A tiny model trained with the real pipeline (tests/conftest.py): load by path, fix,
+    explain, replay; batching texts together changes no restored text."""
+    restorer = Restorer.from_pretrained(str(tiny_model_dir))
+    texts = [SEED[:700], "The minister mentioned the talks had been over earlier than noon.\r\n", "  "]
+    explained = [check(restorer, t) for t in texts]
+    batched = restorer.explain(texts, progress=False)
+    assert [b.text for b in batched] == [e.text for e in explained]
+    for b, e in zip(batched, explained):  # padding in other batches moves confidences a hair
+        assert [(x.start, x.end, x.after) for x in b.edits] == [(x.start, x.end, x.after) for x in e.edits]
+        assert [x.confidence for x in b.edits] == pytest.approx([x.confidence for x in e.edits], abs=1e-4)
+    assert explained[2] == ExplainedText("  ", [])
+    blocked = protected_spans(texts[0])
+    assert not any(a < e.end and e.start < b for e in explained[0].edits for a, b in blocked)
