@@ -99,8 +99,9 @@ def expand(source: str, choices: list[str], pos: str, min_form: float = 0.0) -> 
     """Surface entries for a lemma entry: each inflected form of ``source`` -> inflected choices.
 
     ``pos`` ``-`` keeps the entry as it is.  Forms rarer than ``min_form`` (Zipf) are dropped,
-    so no ``informations`` appears.  Where two tags give the same source form (past tense and
-    participle), the later tag's choices win.
+    so no ``informations`` appears.  Where two tags give the same source form, the first tag's
+    choices stand (an uncountable noun keeps singular choices), except that a participle
+    overrides the past tense (``called`` -> ``known as``).
     """
     if pos == "-":
         return {source: list(choices)}
@@ -108,6 +109,8 @@ def expand(source: str, choices: list[str], pos: str, min_form: float = 0.0) -> 
     for tag in TAGS[pos]:
         form = inflect(source, pos, tag)
         if form is None or (min_form and tag not in ("VB", "NN", "JJ", "RB") and zipf(form) < min_form):
+            continue
+        if form in out and tag != "VBN":
             continue
         inflected = [c for c in (inflect(choice, pos, tag) for choice in choices) if c and c != form]
         if inflected:
@@ -331,7 +334,8 @@ def phrase_tables(rows: list[PhraseRow]) -> dict[str, dict[str, tuple[float, lis
         for source, choices in pairs:
             choices = [c for c in dict.fromkeys(choices) if c != source]
             if row.weight == 0 or not choices:
-                expanded = {form: [form] for form in expand(source, [source], row.pos)} if row.pos != "-" else {source: [source]}
+                forms = [source] if row.pos == "-" else [inflect(source, row.pos, tag) for tag in TAGS[row.pos]]
+                expanded = {form: [form] for form in forms if form}
                 weight = 0.0
             else:
                 expanded, weight = expand(source, choices, row.pos), row.weight
