@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, Sequence, overload
 
-from restore.edits import Edit, apply_edits
+from restore.edits import Edit, apply_edits, shift
 from restore.segment import segment
 from restore.text import protected_mask
 
@@ -113,8 +113,9 @@ class Restorer:
             if not (DEFAULT_MODEL_DIR / "config.json").is_file():
                 raise ModelNotFoundError(
                     f"no trained model ships with restore yet (looked in {DEFAULT_MODEL_DIR}); "
-                    "train one with the scripts in training/ (see the README) and pass its "
-                    "folder: Restorer.from_pretrained('path/to/model') or restore fix --model PATH"
+                    "train one (python -m training.train --preset cpu --output_dir runs/cpu, then "
+                    "python -m training.export runs/cpu) or point at a model folder: "
+                    "Restorer.from_pretrained('path/to/model') or restore fix --model PATH"
                 )
             path_or_hub_id = DEFAULT_MODEL_DIR
         location = str(path_or_hub_id)
@@ -172,10 +173,7 @@ class Restorer:
                     proposed[j] = answer
                 bar.update(len(chunk))
         for job, answer in zip(jobs, proposed):
-            for e in _safe_edits(job, answer):
-                edits[job.text_index].append(
-                    Edit(e.start + job.start, e.end + job.start, e.before, e.after, e.kind, e.confidence)
-                )
+            edits[job.text_index].extend(shift(_safe_edits(job, answer), job.start))
         return [ExplainedText(apply_edits(t, es), es) for t, es in zip(texts, edits)]
 
     def _jobs(self, text_index: int, text: str) -> list[_Job]:

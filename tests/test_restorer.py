@@ -12,6 +12,8 @@ from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import restore
 from restore.edits import Edit, apply_edits
@@ -67,6 +69,24 @@ def test_veto_keeps_protected_tokens_and_whitespace_of_clean_text(record: dict) 
 @pytest.mark.parametrize("record", NEGATIVE, ids=[r["name"] for r in NEGATIVE])
 def test_shipped_model_leaves_clean_text_unchanged(record: dict) -> None:
     assert restore.fix(record["text"], progress=False) == record["text"]
+
+
+_PIECES = st.sampled_from(
+    ["mentioned", "earlier", "than", "had", "been", "with", "out", "Mentioned", "the", "U.S.", "3.5",
+     " ", "  ", "\t", "\n", "\r\n", "\n\n", ".", ",", "!", "?", "…", '"', "“", "”", "‘", "’", "«", "»",
+     "(", ")", "www.x.com", "🎉", "日本", "é"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(_PIECES, max_size=60), max_words=st.integers(1, 8), obey=st.booleans())
+def test_any_text_replays_exactly_and_keeps_protected_tokens(parts: list[str], max_words: int, obey: bool) -> None:
+    text = "".join(parts)
+    explained = check(Restorer(TableEditor(max_words=max_words, respect_protection=obey)), text)
+    blocked = protected_spans(text)
+    for e in explained.edits:
+        assert not any(a < e.end and e.start < b for a, b in blocked), e
+        assert "\n" not in e.before and "\r" not in e.before
 
 
 def test_veto_drops_edits_on_protected_tokens_even_if_the_editor_ignores_the_mask() -> None:
