@@ -1,0 +1,296 @@
+"""Benchmark suites: deterministic, versioned lists of (id, spun source, clean reference).
+
+Built from the shared data folder (``--shared``; by default ``../shared`` beside the repository,
+then ``/work/shared``), never from anything that enters training:
+
+- ``news``: held-out news paragraphs (NTREX-128 newstest2019 sentences grouped three by three,
+  plus the Wikinews documents that ``training.make_pairs`` keeps out of training), spun with the
+  default ``news`` profile and a fixed seed.
+- ``news-unseen-profile``: the same paragraphs spun with ``moby``, a profile training never sees.
+- ``tortured``: held-out sentences (then others) containing an ``expected`` phrase of the
+  Problematic Paper Screener list (``pps-dev.tsv``, n_papers ≥ 1), with that phrase replaced by
+  its real tortured form (case-sensitive, whole words; a seeded choice among its forms, at most
+  :data:`PER_PHRASE` sentences per phrase).
+- ``clean``: other held-out news paragraphs, unspun (reference = source): false edits.
+- ``seed``: the real spun article(s) in ``seeds/``; no reference (words changed are reported).
+
+``quick`` suites are prefixes of the full ones.  Bump :data:`VERSION` whenever what a suite
+holds changes; each suite's signature also carries a hash of its content, so a change in the
+spinner's tables shows up there.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import json
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+VERSION = 1
+SEED = 2019
+SUITE_NAMES = ("news", "news-unseen-profile", "tortured", "clean", "seed")
+SIZES = {
+    "quick": {"news": 50, "news-unseen-profile": 50, "tortured": 50, "clean": 50},
+    "full": {"news": 300, "news-unseen-profile": 300, "tortured": 300, "clean": 200},
+}
+NEWS_PROFILE = "news"
+UNSEEN_PROFILE = "moby"
+PER_PHRASE = 3
+PARAGRAPH_WORDS = (15, 150)
+NTREX = "corpora/news/ntrex-newstest2019-en.txt.gz"
+WIKINEWS = "corpora/news/wikinews-2019-2020.txt.gz"
+OTHER_SENTENCES = ("corpora/news/wikipedia-current-events-2025-2026.txt.gz",)
+UN_SPEECHES = "corpora/ungdc/un-general-debate-part4.txt.gz"
+PPS = "tortured-phrases/pps-dev.tsv"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One unit of a suite: ``reference`` is None where no clean original exists."""
+
+    id: str
+    source: str
+    reference: str | None
+
+
+@dataclass
+class Suite:
+    """A named list of items and what it was built from (goes into its signature)."""
+
+    name: str
+    items: list[Item]
+    params: dict = field(default_factory=dict)
+    version: int = VERSION
+
+    @property
+    def content_hash(self) -> str:
+        h = hashlib.sha256()
+        for it in self.items:
+            h.update(json.dumps([it.id, it.source, it.reference], ensure_ascii=False).encode())
+        return h.hexdigest()[:10]
+
+    @property
+    def words(self) -> int:
+        return sum(len(it.source.split()) for it in self.items)
+
+    def signature(self) -> str:
+        parts = [f"suite:{self.name}", f"v:{self.version}"]
+        parts += [f"{k}:{v}" for k, v in self.params.items()]
+        parts += [f"n:{len(self.items)}", f"hash:{self.content_hash}"]
+        return "|".join(parts)
+
+
+def shared_dir(path: str | os.PathLike | None = None) -> Path:
+    """The shared data folder: ``path``, else ``$RESTORE_SHARED``, ``../shared``, ``/work/shared``."""
+    candidates = [path] if path else [os.environ.get("RESTORE_SHARED"), REPO_ROOT.parent / "shared", "/work/shared"]
+    for c in candidates:
+        if c and (Path(c) / NTREX).is_file():
+            return Path(c)
+    raise FileNotFoundError(
+        f"no shared data folder (with {NTREX}) at {', '.join(str(c) for c in candidates if c)}; "
+        "pass --shared PATH"
+    )
+
+
+def _lines(path: Path) -> list[str]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f]
+
+
+def _ends_sentence(line: str) -> bool:
+    return line.rstrip().endswith((".", "!", "?", '"', "”", "’", "'", ")"))
+
+
+def _ntrex_paragraphs(shared: Path) -> list[tuple[str, str]]:
+    """NTREX sentences grouped three by three into pseudo-paragraphs; headlines start a new group."""
+    out: list[tuple[str, str]] = []
+    group: list[str] = []
+    start = 0
+
+    def flush():
+        if group:
+            out.append((f"ntrex:{start}", " ".join(group)))
+            group.clear()
+
+    for k, line in enumerate(_lines(shared / NTREX)):
+        if not line.strip() or not _ends_sentence(line):  # a headline: a new story starts
+            flush()
+            continue
+        if not group:
+            start = k
+        group.append(line.strip())
+        if len(group) == 3:
+            flush()
+    flush()
+    return out
+
+
+def _wikinews_docs(shared: Path) -> list[tuple[str, list[str], bool]]:
+    """(doc id, paragraphs with the title first, held out?) for every Wikinews document, with
+    the ids and the held-out rule of ``training.make_pairs``."""
+    from training.make_pairs import doc_id, is_benchmark_doc, read_documents
+
+    docs = []
+    for k, doc in enumerate(read_documents(shared / WIKINEWS, "paragraph")):
+        did = doc_id("wikinews", k)
+        docs.append((did, [p.strip() for p in doc.split("\n") if p.strip()], is_benchmark_doc("wikinews", did)))
+    return docs
+
+
+def _heldout_wikinews(shared: Path) -> list[tuple[str, str]]:
+    """Paragraphs (not titles) of the Wikinews documents held out of training."""
+    return [
+        (f"{did}:{k}", p)
+        for did, paragraphs, heldout in _wikinews_docs(shared)
+        if heldout
+        for k, p in enumerate(paragraphs[1:], start=1)
+    ]
+
+
+def heldout_paragraphs(shared: Path) -> list[tuple[str, str]]:
+    """All held-out news paragraphs of a usable length, in a fixed shuffled order."""
+    lo, hi = PARAGRAPH_WORDS
+    pool = [(i, p) for i, p in _ntrex_paragraphs(shared) + _heldout_wikinews(shared) if lo <= len(p.split()) <= hi]
+    random.Random(SEED).shuffle(pool)
+    return pool
+
+
+def _spun_suite(name: str, pool: list[tuple[str, str]], n: int, profile: str) -> Suite:
+    from restore.spin import spin
+
+    items = [Item(i, spin(p, seed=SEED + k, profile=profile), p) for k, (i, p) in enumerate(pool[:n])]
+    return Suite(name, items, {"profile": profile, "seed": SEED})
+
+
+def _sentences(shared: Path) -> Iterator[tuple[str, str]]:
+    """Candidate sentences for the tortured suite: held-out news first, then other corpora."""
+    from restore.segment import sentence_spans
+
+    yield from ((f"ntrex:{k}", s.strip()) for k, s in enumerate(_lines(shared / NTREX)) if s.strip())
+    heldout = _heldout_wikinews(shared)
+    for pid, paragraph in heldout:
+        yield from ((f"{pid}:{a}", paragraph[a:b]) for a, b in sentence_spans(paragraph))
+    for rel in OTHER_SENTENCES:
+        stem = Path(rel).name.split("-")[0]
+        yield from ((f"{stem}:{k}", s.strip()) for k, s in enumerate(_lines(shared / rel)) if s.strip())
+    for did, paragraphs, held_out in _wikinews_docs(shared):
+        if not held_out:
+            for k, p in enumerate(paragraphs[1:], start=1):
+                yield from ((f"{did}:{k}:{a}", p[a:b]) for a, b in sentence_spans(p))
+    with gzip.open(shared / UN_SPEECHES, "rt", encoding="utf-8") as f:
+        for k, p in enumerate(f):
+            yield from ((f"ungdc4:{k}:{a}", p[a:b]) for a, b in sentence_spans(p))
+
+
+def tortured_phrases(shared: Path) -> dict[str, list[str]]:
+    """expected phrase -> its tortured forms (n_papers ≥ 1), most frequent first."""
+    forms: dict[str, list[tuple[int, str]]] = {}
+    with open(shared / PPS, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            n = int(row["n_papers"]) if (row["n_papers"] or "").strip().isdigit() else 0
+            expected, tortured = row["expected"].strip(), row["tortured"].strip()
+            if n >= 1 and expected and tortured and expected != tortured:
+                forms.setdefault(expected, []).append((n, tortured))
+    return {e: [t for _, t in sorted(v, key=lambda x: (-x[0], x[1]))] for e, v in forms.items()}
+
+
+def _find(sentence: str, phrase: str, start: int = 0) -> int:
+    """Start of the first whole-word occurrence of ``phrase`` in ``sentence`` from ``start``, or -1."""
+    start = sentence.find(phrase, start)
+    while start != -1:
+        end = start + len(phrase)
+        before = sentence[start - 1] if start else " "
+        after = sentence[end] if end < len(sentence) else " "
+        if not (before.isalnum() or before in "-_'’") and not (after.isalnum() or after in "-_"):
+            return start
+        start = sentence.find(phrase, start + 1)
+    return -1
+
+
+def torture(sentence: str, expected: str, tortured: str) -> str:
+    """``sentence`` with every whole-word occurrence of ``expected`` replaced by ``tortured``."""
+    out, pos = [], 0
+    hit = _find(sentence, expected)
+    while hit >= 0:
+        out += [sentence[pos:hit], tortured]
+        pos = hit + len(expected)
+        hit = _find(sentence, expected, pos)
+    return "".join(out) + sentence[pos:]
+
+
+def _tortured_suite(shared: Path, n: int) -> Suite:
+    phrases = tortured_phrases(shared)
+    by_word: dict[str, list[str]] = {}
+    for expected in sorted(phrases, key=lambda e: (-len(e), e)):  # longest phrase first
+        by_word.setdefault(expected.split()[0], []).append(expected)
+    rng = random.Random(SEED)
+    used: dict[str, int] = {}
+    items: list[Item] = []
+    for sid, sentence in _sentences(shared):
+        if len(items) >= n:
+            break
+        words = dict.fromkeys(sentence.replace("(", " ").split())  # in order: deterministic
+        for expected in (e for w in words if w in by_word for e in by_word[w]):
+            if used.get(expected, 0) >= PER_PHRASE or _find(sentence, expected) < 0:
+                continue
+            used[expected] = used.get(expected, 0) + 1
+            source = torture(sentence, expected, rng.choice(phrases[expected]))
+            items.append(Item(f"{sid}|{expected}", source, sentence))
+            break
+    return Suite("tortured", items, {"list": "pps-dev", "min_papers": 1, "per_phrase": PER_PHRASE, "seed": SEED})
+
+
+def _seed_suite() -> Suite:
+    files = sorted((REPO_ROOT / "seeds").glob("*.txt"))
+    items = [Item(f.stem, f.read_text(encoding="utf-8"), None) for f in files]
+    return Suite("seed", items, {"files": len(files)})
+
+
+def build_suites(
+    names: list[str] | tuple[str, ...] = SUITE_NAMES, quick: bool = False, shared: str | os.PathLike | None = None
+) -> list[Suite]:
+    """Build the named suites (``quick``: the small prefix of each)."""
+    unknown = set(names) - set(SUITE_NAMES)
+    if unknown:
+        raise ValueError(f"unknown suite(s) {sorted(unknown)}; choose from {list(SUITE_NAMES)}")
+    sizes = SIZES["quick" if quick else "full"]
+    needs_data = any(n != "seed" for n in names)
+    root = shared_dir(shared) if needs_data else None
+    pool = heldout_paragraphs(root) if root is not None else []
+    n_news = SIZES["full"]["news"]
+    suites: list[Suite] = []
+    for name in names:
+        if name == "news":
+            suites.append(_spun_suite(name, pool, sizes[name], NEWS_PROFILE))
+        elif name == "news-unseen-profile":
+            suites.append(_spun_suite(name, pool, sizes[name], UNSEEN_PROFILE))
+        elif name == "clean":
+            rest = pool[n_news:] if len(pool) >= n_news + sizes[name] else pool
+            items = [Item(i, p, p) for i, p in rest[: sizes[name]]]
+            suites.append(Suite(name, items, {"profile": "none"}))
+        elif name == "tortured":
+            suites.append(_tortured_suite(root, sizes[name]))  # type: ignore[arg-type]
+        else:
+            suites.append(_seed_suite())
+    for s in suites:
+        s.params["size"] = "quick" if quick else "full"
+    return suites
+
+
+def load_suites_file(path: str | os.PathLike) -> list[Suite]:
+    """Suites from a JSON-lines file of ``{"suite", "id", "source", "reference"}`` records
+    (used by the tests' tiny fixture; ``reference`` may be null)."""
+    suites: dict[str, Suite] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                r = json.loads(line)
+                suite = suites.setdefault(r["suite"], Suite(r["suite"], [], {"file": Path(path).name}))
+                suite.items.append(Item(r["id"], r["source"], r.get("reference")))
+    return list(suites.values())

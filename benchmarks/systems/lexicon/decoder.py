@@ -1,0 +1,185 @@
+"""Viterbi search over the readings of one unit: keep each word, or undo a spinner entry.
+
+Every token position has arcs: *keep* (the token as it is, scored log P(unchanged) plus a
+keep bonus) and, for unprotected word tokens, one arc per clean phrase the inverted tables
+offer for the spun words starting there (scored log P(spun | clean)).  A word-language-model
+score over the emitted words decides between them; the state is the last two words.
+Punctuation is invisible to the language model except ``.``, ``!`` and ``?``, which end a
+sentence.  An ``a``/``an`` before a replaced word is corrected to agree with it, as the
+spinner did in the other direction (``an enormous`` -> ``a massive``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from restore.edits import Edit, edit_kind
+from restore.spin.articles import agree
+from restore.text import Token
+
+from benchmarks.systems.lexicon.channel import Channel, norm
+from benchmarks.systems.lexicon.lm import BOS
+
+EOS = "</s>"
+_SENTENCE_END = frozenset(".!?")
+_ARTICLES = frozenset({"a", "an"})
+
+State = tuple[str, str]  # (prev2, prev1)
+
+
+@dataclass(frozen=True, slots=True)
+class Arc:
+    """Tokens ``[start, end)`` read as ``words``; ``changes`` are (first, stop, after) token edits."""
+
+    start: int
+    end: int
+    words: tuple[str, ...]
+    score: float
+    changes: tuple[tuple[int, int, str], ...] = ()
+    sentence_end: bool = False
+
+
+class Decoder:
+    """Finds the best reading of a unit under channel × language model; returns its edits."""
+
+    def __init__(self, channel: Channel, lm, keep_bonus: float = 2.0, beam: int = 8):
+        self.channel = channel
+        self.lm = lm
+        self.keep_bonus = keep_bonus
+        self.beam = beam
+
+    # -- arcs -------------------------------------------------------------------------------
+    def _arcs(self, text: str, tokens: list[Token], protected: list[bool]) -> list[list[Arc]]:
+        n = len(tokens)
+        keys = [norm(t.text) if t.is_word else None for t in tokens]
+        free = [t.is_word and not p for t, p in zip(tokens, protected)]
+        joinable = [
+            i + 1 < n and _joinable(text[tokens[i].end : tokens[i + 1].start]) for i in range(n)
+        ]
+        arcs: list[list[Arc]] = [[] for _ in range(n)]
+        for i in range(n - 1, -1, -1):
+            tok = tokens[i]
+            if not tok.is_word:
+                arcs[i].append(Arc(i, i + 1, (), 0.0, sentence_end=tok.text in _SENTENCE_END))
+                continue
+            key = keys[i]
+            if not free[i]:
+                arcs[i].append(Arc(i, i + 1, (key,), 0.0))
+                continue
+            own = [Arc(i, i + 1, (key,), self.channel.keep_logp.get(key, 0.0) + self.keep_bonus)]
+            longest = self.channel.max_len.get(key, 0)
+            stop = i + 1
+            while stop < min(n, i + longest) and free[stop] and joinable[stop - 1]:
+                stop += 1
+            for end in range(i + 1, stop + 1):
+                for cand in self.channel.candidates.get(tuple(keys[i:end]), ()):
+                    own.append(Arc(i, end, cand.words, cand.logp, ((i, end, cand.source),)))
+            if key in _ARTICLES and i + 1 < n and free[i + 1] and joinable[i]:
+                own.extend(self._with_article(i, tok.text, own[0].score, arcs[i + 1]))
+                own = [a for a in own if a.end != i + 1 or a.changes]  # the bare article is bundled
+            arcs[i] = own
+        return arcs
+
+    @staticmethod
+    def _with_article(i: int, article: str, keep_score: float, following: list[Arc]) -> list[Arc]:
+        """Arcs reading the article ``tokens[i]`` (kept, or made to agree) with each arc of the next word."""
+        out = []
+        for a in following:
+            replaced = a.changes and a.changes[0][0] == i + 1
+            fixed = agree(article, a.changes[0][2].split()[0]) if replaced else article
+            changes = a.changes if fixed == article else ((i, i + 1, fixed),) + a.changes
+            out.append(Arc(i, a.end, (norm(fixed),) + a.words, keep_score + a.score, changes, a.sentence_end))
+        return out
+
+    # -- search -----------------------------------------------------------------------------
+    def _advance(self, state: State, arc: Arc) -> tuple[float, State]:
+        p2, p1 = state
+        score = arc.score
+        lm = self.lm.logprob
+        for w in arc.words:
+            score += lm(w, p1, p2)
+            p2, p1 = p1, w
+        if arc.sentence_end and p1 != BOS:
+            score += lm(EOS, p1, p2)
+            p2, p1 = BOS, BOS
+        return score, (p2, p1)
+
+    def best_path(self, text: str, tokens: list[Token], protected: list[bool]) -> list[tuple[Arc, float]]:
+        """The best sequence of arcs, each with its margin over keeping its tokens instead."""
+        arcs = self._arcs(text, tokens, protected)
+        n = len(tokens)
+        chart: list[dict[State, tuple[float, tuple | None]]] = [dict() for _ in range(n + 1)]
+        chart[0][(BOS, BOS)] = (0.0, None)
+        for i in range(n):
+            states = chart[i]
+            if not states:
+                continue
+            if len(states) > self.beam:
+                states = dict(sorted(states.items(), key=lambda kv: -kv[1][0])[: self.beam])
+            for arc in arcs[i]:
+                target = chart[arc.end]
+                for state, (score, _) in states.items():
+                    gain, new_state = self._advance(state, arc)
+                    total = score + gain
+                    old = target.get(new_state)
+                    if old is None or total > old[0]:
+                        target[new_state] = (total, (i, state, arc))
+        final = chart[n]
+        best_state = max(final, key=lambda s: final[s][0] + self._end_score(s))
+        path: list[tuple[Arc, State]] = []
+        pos, state = n, best_state
+        while pos > 0:
+            _, (prev_pos, prev_state, arc) = chart[pos][state]  # type: ignore[misc]
+            path.append((arc, prev_state))
+            pos, state = prev_pos, prev_state
+        path.reverse()
+        return [(arc, self._margin(arc, before, path, k, arcs)) for k, (arc, before) in enumerate(path)]
+
+    def _end_score(self, state: State) -> float:
+        return 0.0 if state[1] == BOS else self.lm.logprob(EOS, state[1], state[0])
+
+    def _margin(self, arc: Arc, before: State, path, k: int, arcs: list[list[Arc]]) -> float:
+        """Local log-odds of ``arc`` against keeping its tokens, with two words of right context."""
+        if not arc.changes:
+            return math.inf
+        following = tuple(w for a, _ in path[k + 1 : k + 3] for w in a.words)[:2]
+        pos = arc.start
+        keep_words: list[str] = []
+        keep_score = 0.0
+        while pos < arc.end:  # the keep arcs of the same tokens
+            a = next((a for a in arcs[pos] if not a.changes), None)
+            if a is None:  # a bundled article: its keep reading spans further
+                return math.inf
+            keep_words.extend(a.words)
+            keep_score += a.score
+            pos = a.end
+        keep = Arc(arc.start, arc.end, tuple(keep_words) + following, keep_score)
+        chosen = Arc(arc.start, arc.end, arc.words + following, arc.score)
+        return self._advance(before, chosen)[0] - self._advance(before, keep)[0]
+
+    def propose(self, text: str, tokens: list[Token], protected: list[bool]) -> list[Edit]:
+        """The edits of the best reading of ``text``, in its character offsets."""
+        edits: list[Edit] = []
+        for arc, margin in self.best_path(text, tokens, protected):
+            for first, stop, after in arc.changes:
+                start, end = tokens[first].start, tokens[stop - 1].end
+                before = text[start:end]
+                after = _apostrophes(after, before, text)
+                if after != before:
+                    confidence = 1.0 / (1.0 + math.exp(-margin)) if margin < 50 else 1.0
+                    edits.append(Edit(start, end, before, after, edit_kind(before, after), confidence))
+        return edits
+
+
+def _joinable(gap: str) -> bool:
+    """Whitespace within one line: the spinner's phrases may span it."""
+    return bool(gap) and gap.isspace() and "\n" not in gap and "\r" not in gap
+
+
+def _apostrophes(after: str, before: str, text: str) -> str:
+    """Write the replacement's apostrophes in the style of the text it replaces."""
+    if "'" not in after:
+        return after
+    curly = "’" in before or ("'" not in before and text.count("’") > text.count("'"))
+    return after.replace("'", "’") if curly else after

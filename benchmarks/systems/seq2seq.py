@@ -1,0 +1,58 @@
+"""The shipped seq2seq model (``restore/models/default``) through ``restore.Restorer``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from benchmarks.systems import SystemUnavailable
+
+MODEL_DIR = Path(__file__).resolve().parents[2] / "restore" / "models" / "default"
+
+
+def model_hash(folder: Path) -> str:
+    """First 12 hex digits of a SHA-256 over the folder's files (names and bytes, sorted)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(folder)).encode())
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:12]
+
+
+class Seq2SeqSystem:
+    """``restore.Restorer.from_pretrained(model_dir)`` on CPU with the editor's default settings."""
+
+    name = "seq2seq"
+
+    def __init__(self, restorer, model_dir: Path):
+        self.restorer = restorer
+        self.model_dir = model_dir
+
+    @classmethod
+    def load(cls, model_dir: str | os.PathLike = MODEL_DIR, batch_size: int = 32) -> "Seq2SeqSystem":
+        from restore import Restorer
+
+        model_dir = Path(model_dir)
+        if not (model_dir / "config.json").is_file():
+            raise SystemUnavailable(
+                f"no trained model at {model_dir} yet (train and export one with training/, then rerun)"
+            )
+        return cls(Restorer.from_pretrained(model_dir, device="cpu", batch_size=batch_size), model_dir)
+
+    def restore(self, texts: list[str]) -> list[str]:
+        return self.restorer.fix(texts, progress=False)
+
+    def info(self) -> dict:
+        editor = self.restorer.editor
+        config = json.loads((self.model_dir / "config.json").read_text())
+        return {
+            "model": model_hash(self.model_dir),
+            "params": sum(p.numel() for p in editor.model.parameters()),
+            "architecture": ",".join(config.get("architectures", [])),
+            "decoding": f"greedy|keep_threshold:{getattr(editor, 'keep_threshold', 'n/a')}"
+            f"|batch:{getattr(editor, 'batch_size', 'n/a')}|max_words:{editor.max_words}",
+        }
