@@ -110,3 +110,13 @@ def test_end_to_end_tiny_corpus(tmp_path):
     for split in splits.values():  # no document in two splits
         assert not set(split["doc_id"]) & (set().union(*(set(s["doc_id"]) for s in splits.values() if s is not split)))
     assert (tmp_path / "pairs" / "make_pairs.json").exists()
+
+
+def test_allocate_gives_what_small_groups_cannot_use_to_the_others():
+    from training.make_pairs import allocate
+
+    assert allocate({"news": 100, "un": 10_000, "books": 10_000}, {"news": 0.2, "un": 0.5, "books": 0.3}, 1000) == {
+        "news": 100, "un": 562, "books": 337,
+    }
+    assert allocate({"a": 50, "b": 50}, {}, 1000) == {"a": 50, "b": 50}
+    assert allocate({"a": 500, "other": 500}, {"a": 1.0}, 100) == {"a": 100, "other": 0}

@@ -251,7 +251,7 @@ def source_spec(source: str) -> tuple[str, str, str, str]:
     return name, source, "paragraph", name
 
 
-def load_documents(name: str, path: str, sample_by: str, group: str, num_proc: int):
+def load_documents(name: str, path: str, sample_by: str, group: str):
     """One row per document: ``text``, ``source``, ``group``, ``doc_id``; benchmark docs dropped."""
     from datasets import load_dataset
 
@@ -261,6 +261,7 @@ def load_documents(name: str, path: str, sample_by: str, group: str, num_proc: i
             "source": [name] * len(idx),
             "group": [group] * len(idx),
             "doc_id": [doc_id(name, i) for i in idx],
+            "doc_words": [len(t.split()) for t in batch["text"]],
         },
         batched=True,
         with_indices=True,
@@ -299,41 +300,67 @@ def spin_unit(example: dict, unspun_share: float, validation_percent: float, tes
     }
 
 
+def allocate(available: dict[str, int], shares: dict[str, float], max_words: int) -> dict[str, int]:
+    """Words to take per group: ``max_words`` split by ``shares``; what a small group cannot
+    use goes to the others (groups without a share get nothing unless no group has one)."""
+    shares = {g: shares.get(g, 0.0) for g in available}
+    if sum(shares.values()) == 0:
+        shares = {g: 1.0 for g in available}
+    budget = {g: 0 for g in available}
+    remaining, open_groups = max_words, {g: s for g, s in shares.items() if s > 0}
+    while open_groups and remaining > 0:
+        total = sum(open_groups.values())
+        full = {g for g, s in open_groups.items() if available[g] <= remaining * s / total}
+        if not full:
+            for g, s in open_groups.items():
+                budget[g] = int(remaining * s / total)
+            break
+        for g in full:
+            budget[g] = available[g]
+            remaining -= available[g]
+            del open_groups[g]
+    return budget
+
+
+def thin_documents(docs: list, args: MakePairsArgs) -> list:
+    """Keep a stable random share of each group's documents, about twice what its word budget
+    needs, so that only those are cut into units (all documents if ``max_words`` is 0)."""
+    if args.max_words == 0:
+        return docs
+    available: dict[str, int] = {}
+    for ds in docs:
+        group = ds[0]["group"] if len(ds) else None
+        if group is not None:
+            available[group] = available.get(group, 0) + int(sum(ds["doc_words"]))
+    budget = allocate(available, args.shares, args.max_words)
+    keep = {g: min(1.0, 2.0 * budget[g] / available[g]) if available[g] else 0.0 for g in available}
+    return [
+        ds.filter(
+            lambda d, g: stable_hash("keep:" + d) % 10_000 < keep.get(g, 0.0) * 10_000,
+            input_columns=["doc_id", "group"],
+            desc="sample documents",
+        )
+        for ds in docs
+    ]
+
+
 def sample_budget(ds, args: MakePairsArgs):
     """Pick units at random up to each group's word budget (all units if ``max_words`` is 0)."""
     import numpy as np
 
     ds = ds.shuffle(seed=args.seed).flatten_indices()
-    if args.max_words == 0:
-        picked = ds
-    else:
+    if args.max_words:
         groups = np.array(ds["group"])
         words = np.array(ds["words"])
-        available = {g: int(words[groups == g].sum()) for g in np.unique(groups)}
-        shares = {g: args.shares.get(g, 0.0) for g in available}
-        if sum(shares.values()) == 0:
-            shares = {g: 1.0 for g in available}
-        budget: dict[str, int] = {}
-        remaining, open_groups = args.max_words, dict(shares)
-        while open_groups and remaining > 0:  # give what a small group cannot use to the others
-            total = sum(open_groups.values()) or 1.0
-            full = {g for g, s in open_groups.items() if available[g] - budget.get(g, 0) <= remaining * s / total}
-            if not full:
-                for g, s in open_groups.items():
-                    budget[g] = budget.get(g, 0) + int(remaining * s / total)
-                break
-            for g in full:
-                remaining -= available[g] - budget.get(g, 0)
-                budget[g] = available[g]
-                del open_groups[g]
+        available = {str(g): int(words[groups == g].sum()) for g in np.unique(groups)}
         keep = np.zeros(len(ds), dtype=bool)
-        for g, b in budget.items():
+        for g, b in allocate(available, args.shares, args.max_words).items():
             idx = np.flatnonzero(groups == g)
             keep[idx[np.cumsum(words[idx]) <= b]] = True
-        picked = ds.select(np.flatnonzero(keep))
+        ds = ds.select(np.flatnonzero(keep))
     if args.max_samples:
-        picked = picked.select(range(min(args.max_samples, len(picked))))
-    return picked
+        ds = ds.select(range(min(args.max_samples, len(ds))))
+    return ds
 
 
 def make_pairs(args: MakePairsArgs):
@@ -342,9 +369,9 @@ def make_pairs(args: MakePairsArgs):
 
     started = time.time()
     unit_sets = []
-    for source in args.sources:
-        name, path, sample_by, group = source_spec(source)
-        docs = load_documents(name, path, sample_by, group, args.num_proc)
+    specs = [source_spec(source) for source in args.sources]
+    documents = thin_documents([load_documents(*spec) for spec in specs], args)
+    for (name, *_), docs in zip(specs, documents):
         unit_sets.append(
             docs.map(
                 to_units,
