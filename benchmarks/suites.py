@@ -29,7 +29,7 @@ import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VERSION = 1
@@ -224,15 +224,16 @@ def torture(sentence: str, expected: str, tortured: str) -> str:
     return "".join(out) + sentence[pos:]
 
 
-def _tortured_suite(shared: Path, n: int) -> Suite:
-    phrases = tortured_phrases(shared)
+def tortured_items(sentences: Iterable[tuple[str, str]], phrases: dict[str, list[str]], n: int, seed: int) -> list[Item]:
+    """Up to ``n`` items: the first sentences holding an expected phrase (at most
+    :data:`PER_PHRASE` per phrase), that phrase replaced by a seeded choice of its tortured forms."""
     by_word: dict[str, list[str]] = {}
     for expected in sorted(phrases, key=lambda e: (-len(e), e)):  # longest phrase first
         by_word.setdefault(expected.split()[0], []).append(expected)
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     used: dict[str, int] = {}
     items: list[Item] = []
-    for sid, sentence in _sentences(shared):
+    for sid, sentence in sentences:
         if len(items) >= n:
             break
         words = dict.fromkeys(sentence.replace("(", " ").split())  # in order: deterministic
@@ -243,6 +244,11 @@ def _tortured_suite(shared: Path, n: int) -> Suite:
             source = torture(sentence, expected, rng.choice(phrases[expected]))
             items.append(Item(f"{sid}|{expected}", source, sentence))
             break
+    return items
+
+
+def _tortured_suite(shared: Path, n: int) -> Suite:
+    items = tortured_items(_sentences(shared), tortured_phrases(shared), n, SEED)
     return Suite("tortured", items, {"list": "pps-dev", "min_papers": 1, "per_phrase": PER_PHRASE, "seed": SEED})
 
 

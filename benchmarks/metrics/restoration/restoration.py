@@ -73,10 +73,12 @@ Block = tuple[int, int, tuple[str, ...]]
 
 @dataclass
 class Alignment:
-    """Token alignment of a source with another text: its edit blocks and kept source tokens."""
+    """Token alignment of a source with another text: its edit blocks, which source tokens are
+    kept, and the ``difflib`` opcodes it came from."""
 
     blocks: list[Block]
     kept: list[bool]
+    opcodes: list[tuple[str, int, int, int, int]]
 
 
 def tokens(text: str) -> list[str]:
@@ -86,15 +88,15 @@ def tokens(text: str) -> list[str]:
 
 def align_tokens(source: list[str], target: list[str]) -> Alignment:
     """Edit blocks (source span, replacement tokens) and, per source token, whether it is kept."""
-    matcher = difflib.SequenceMatcher(None, source, target, autojunk=False)
+    opcodes = difflib.SequenceMatcher(None, source, target, autojunk=False).get_opcodes()
     blocks: list[Block] = []
     kept = [False] * len(source)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes:
         if op == "equal":
             kept[i1:i2] = [True] * (i2 - i1)
         else:
             blocks.append((i1, i2, tuple(target[j1:j2])))
-    return Alignment(blocks, kept)
+    return Alignment(blocks, kept, opcodes)
 
 
 def _ratio(num: float, den: float) -> float | None:

@@ -1,9 +1,10 @@
 """The channel model of the lexicon baseline: the spinner's own tables, inverted.
 
 A spinner table entry ``source -> choices`` with spin probability ``p`` (the profile's rate
-times the entry's weight) gives, for every choice ``c``, P(c | source) = p / len(choices), and
-P(source | source) = 1 − p for a source left alone.  Inverting all entries maps each spun
-phrase to the clean phrases that could have produced it.  The tables hold surface forms
+times the entry's weight, capped at 1) gives, for every choice ``c``, P(c | source) =
+p / len(choices), and P(source | source) = 1 − p for a source left alone.  The rate of a given
+text is unknown, so both are averaged over :data:`RATE_SCALES` times the profile's default.
+Inverting all entries maps each spun phrase to the clean phrases that could have produced it.  The tables hold surface forms
 already inflected by the spinner's builder, so the inverted pairs are inflected pairs.
 Several profiles are mixed with equal weight.  Only the tables are read, never a reference.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from restore.text import tokenize
 
+RATE_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5)
 Table = dict[str, tuple[float, tuple[str, ...]]]  # source -> (weight, choices), as restore.spin.tables
 
 
@@ -51,7 +53,7 @@ class Channel:
         keep: dict[str, float] = defaultdict(float)
         for table, rate in tables:
             for source, (weight, choices) in table.items():
-                p = min(1.0, rate * weight)
+                p = sum(min(1.0, scale * rate * weight) for scale in RATE_SCALES) / len(RATE_SCALES)
                 source_words = _words(source)
                 if source_words is None or p <= 0:
                     continue
@@ -66,7 +68,7 @@ class Channel:
             spun: [Candidate(s, _words(s), math.log(p)) for s, p in sorted(sources.items())]  # type: ignore[arg-type]
             for spun, sources in prob.items()
         }
-        self.keep_logp: dict[str, float] = {w: math.log(max(1.0 - p, 1e-6)) for w, p in keep.items()}
+        self.keep_logp: dict[str, float] = {w: math.log(max(1.0 - p, 1e-3)) for w, p in keep.items()}
         self.max_len: dict[str, int] = {}
         for spun in self.candidates:
             self.max_len[spun[0]] = max(self.max_len.get(spun[0], 0), len(spun))

@@ -1,0 +1,205 @@
+"""Run systems on suites and write the report.
+
+    python -m benchmarks.run [--quick] [--systems identity lexicon seq2seq] [--suites news clean ...]
+                             [--output benchmarks/results] [--shared ../shared] [--suites-file FILE]
+
+Every system runs on the same suites in this one run (each in its own process, one after
+another), so speed and memory compare on equal terms.  Scores come from the restoration metric
+loaded by path with ``evaluate.load``.  Writes ``report.md``, ``report.json``, the plot and the
+seed outputs into ``--output`` and prints the tables.  Exits 1 if a system failed (a system
+that cannot run here, such as ``seq2seq`` before a model ships, is skipped with a note).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from benchmarks import report
+from benchmarks.measure import run_isolated
+from benchmarks.suites import SIZES, SUITE_NAMES, Suite, build_suites, load_suites_file
+from benchmarks.systems import REGISTRY
+
+METRIC_DIR = Path(__file__).resolve().parent / "metrics" / "restoration"
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"
+PACKAGES = ("evaluate", "sacrebleu", "jiwer", "rapidfuzz", "torch", "transformers", "pocketsphinx")
+ABOUT = {
+    "news": "Held-out news paragraphs (NTREX + held-out Wikinews) spun with the default profile.",
+    "news-unseen-profile": "The same paragraphs spun with `moby`, a profile no training pair uses.",
+    "tortured": "Held-out sentences first, then others, with a real tortured phrase (pps-dev) put in; "
+    "the pps-dev list also feeds the `tortured` training profile, so this measures known phrases in new contexts.",
+    "clean": "Unspun held-out news: every change is a false edit.",
+    "seed": "The real spun article in seeds/ (no clean original): tokens changed.",
+}
+
+
+@dataclass
+class Args:
+    quick: bool
+    systems: list[str]
+    suites: list[str]
+    output: Path
+    shared: str | None
+    suites_file: str | None
+    examples: int
+    progress: bool
+
+
+def parse_args(argv: list[str] | None) -> Args:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help=f"small suites (~{SIZES['quick']['news']} units each)")
+    p.add_argument("--systems", nargs="+", default=list(REGISTRY), choices=list(REGISTRY), metavar="NAME",
+                   help=f"systems to run (default: all of {', '.join(REGISTRY)})")
+    p.add_argument("--suites", nargs="+", default=None, metavar="NAME",
+                   help=f"suites to run (default: all of {', '.join(SUITE_NAMES)}, or all in --suites-file)")
+    p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="folder for the report (default: %(default)s)")
+    p.add_argument("--shared", default=None, help="the shared data folder (default: ../shared, then /work/shared)")
+    p.add_argument("--suites-file", default=None,
+                   help="read suites from a JSON-lines file of {suite, id, source, reference} instead of building them")
+    p.add_argument("--examples", type=int, default=3, help="failure examples of each kind per system and suite")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    a = p.parse_args(argv)
+    return Args(a.quick, a.systems, a.suites, a.output, a.shared, a.suites_file, a.examples, a.progress)
+
+
+def load_suites(args: Args) -> list[Suite]:
+    if args.suites_file:
+        suites = load_suites_file(args.suites_file)
+        if args.suites:
+            suites = [s for s in suites if s.name in args.suites]
+        if args.quick:
+            for s in suites:
+                s.items = s.items[: SIZES["quick"].get(s.name, SIZES["quick"]["news"])]
+        return suites
+    return build_suites(args.suites or SUITE_NAMES, quick=args.quick, shared=args.shared)
+
+
+def environment() -> dict:
+    import restore
+
+    versions = {"restore": restore.__version__}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = "none"
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "versions": versions,
+        "python": platform.python_version(),
+        "machine": f"{platform.system()} {platform.machine()}, {cores} cores, {cpu}",
+    }
+
+
+def signature(suites: list[Suite], systems: dict, env: dict) -> str:
+    """sacrebleu-style line pinning what every score depends on."""
+    models = [s["info"]["model"] for s in systems.values() if "model" in s.get("info", {})]
+    parts = ["suites:" + ",".join(f"{s.name}@v{s.version}#{s.content_hash}" for s in suites)]
+    parts.append("model:" + (",".join(models) if models else "none"))
+    parts += [f"{k}:{v}" for k, v in env["versions"].items()]
+    parts += [f"python:{env['python']}", "machine:" + env["machine"].replace("|", "/")]
+    return "|".join(parts)
+
+
+def score(suites: list[Suite], systems: dict, n_examples: int) -> tuple[dict, dict, dict]:
+    """Metric scores per suite and system, failure examples, and the seed outputs."""
+    import evaluate
+
+    metric = evaluate.load(str(METRIC_DIR))
+    scores: dict[str, dict] = {}
+    examples: dict[str, dict] = {name: {} for name in systems}
+    seed_outputs: dict[str, dict] = {}
+    for suite in suites:
+        ids = [it.id for it in suite.items]
+        sources = [it.source for it in suite.items]
+        references = [it.reference for it in suite.items]
+        has_reference = all(r is not None for r in references)
+        scores[suite.name] = {}
+        for name, result in systems.items():
+            if result["status"] != "ok":
+                continue
+            run = result["suites"][suite.name]
+            predictions = run.pop("outputs")
+            gold = references if has_reference else sources  # no reference: count changes
+            s = metric.compute(sources=sources, predictions=predictions, references=gold)
+            if not has_reference:
+                s = {k: s[k] for k in ("changed", "changed_share", "source_tokens", "units")}
+            scores[suite.name][name] = {**s, "words_per_s": run["words_per_s"], "seconds": run["seconds"]}
+            refs = references if has_reference else [None] * len(sources)
+            found = report.failure_examples(ids, sources, predictions, refs, k=n_examples)
+            if found:
+                examples[name][suite.name] = found
+            if not has_reference:
+                seed_outputs.setdefault(name, {}).update(zip(ids, predictions))
+    return scores, examples, seed_outputs
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    suites = load_suites(args)
+    if not suites:
+        print("benchmarks.run: no suites to run", file=sys.stderr)
+        return 2
+    payload = [(s.name, [it.source for it in s.items]) for s in suites]
+    systems: dict[str, dict] = {}
+    for name in args.systems:
+        print(f"running {name} on {', '.join(f'{s.name} ({len(s.items)})' for s in suites)}", file=sys.stderr)
+        result = run_isolated(name, payload, progress=args.progress)
+        if result["status"] != "ok":
+            print(f"  {name}: {result['status']}: {result['note']}", file=sys.stderr)
+        systems[name] = result
+    scores, examples, seed_outputs = score(suites, systems, args.examples)
+    env = environment()
+    for name, result in systems.items():
+        if result["status"] == "ok":
+            runs = result.pop("suites")
+            seconds = sum(r["seconds"] for r in runs.values())
+            result["words_per_s"] = sum(r["words"] for r in runs.values()) / seconds if seconds else None
+            result["signature"] = "|".join([f"system:{name}", *(f"{k}:{v}" for k, v in result["info"].items())])
+    run = {
+        "signature": signature(suites, systems, env),
+        "command": "python -m benchmarks.run " + shlex.join(argv if argv is not None else sys.argv[1:]),
+        "started": when,
+        "environment": env,
+        "suites": {
+            s.name: {
+                "signature": s.signature(),
+                "units": len(s.items),
+                "words": s.words,
+                "has_reference": all(it.reference is not None for it in s.items),
+                "about": ABOUT.get(s.name, ""),
+            }
+            for s in suites
+        },
+        "systems": systems,
+        "scores": scores,
+        "examples": examples,
+        "seed_outputs": seed_outputs,
+    }
+    run["duration_s"] = time.perf_counter() - started
+    written = report.write(run, args.output)
+    print(report.systems_table(run))
+    for suite in run["suites"]:
+        print(f"\n{suite}: {run['suites'][suite]['signature']}\n{report.score_table(run, suite)}")
+    print(f"\n{run['signature']}\nwrote {', '.join(str(p) for p in written)}")
+    return 1 if any(s["status"] == "error" for s in systems.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
