@@ -1,0 +1,132 @@
+"""The benchmark harness: suites, the lexicon editor, failure examples and a --quick run end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from restore import Restorer
+from restore.edits import apply_edits
+
+from benchmarks import suites as S
+from benchmarks.report import failure_examples
+from benchmarks.systems import REGISTRY, SystemUnavailable
+from benchmarks.systems.lexicon import LexiconEditor
+from benchmarks.systems.lexicon.channel import Channel
+from benchmarks.systems.seq2seq import Seq2SeqSystem
+
+TINY = Path(__file__).parent / "data" / "bench_tiny.jsonl"
+
+
+class UnigramLM:
+    """A toy language model: fixed log-probabilities per word, no context."""
+
+    LOGP = {"said": -2.0, "news": -3.0, "conference": -3.0, "massive": -5.0, "a": -1.0}
+
+    def logprob(self, word: str, prev1: str, prev2: str) -> float:
+        return self.LOGP.get(word, -8.0)
+
+
+@pytest.fixture(scope="module")
+def toy_editor() -> LexiconEditor:
+    table = {
+        "said": (1.0, ("mentioned", "stated")),
+        "news conference": (1.0, ("information convention",)),
+        "massive": (1.0, ("enormous",)),
+    }
+    return LexiconEditor(Channel([(table, 0.4)]), UnigramLM(), keep_bonus=1.0)
+
+
+def test_channel_inverts_the_tables():
+    channel = Channel([({"said": (1.0, ("mentioned", "stated")), "were": (2.0, ("had been",))}, 0.5)])
+    assert [c.source for c in channel.candidates[("mentioned",)]] == ["said"]
+    assert [c.source for c in channel.candidates[("had", "been")]] == ["were"]
+    assert channel.max_len["had"] == 2
+    assert channel.keep_logp["were"] < channel.keep_logp["said"] < 0  # more eagerly spun, less likely kept
+
+
+def test_lexicon_editor_undoes_spin_and_fixes_the_article(toy_editor):
+    unit = "At an information convention he mentioned an enormous risk."
+    [edits] = toy_editor.propose([unit])
+    assert apply_edits(unit, edits) == "At a news conference he said a massive risk."
+    assert all(0.0 < e.confidence <= 1.0 for e in edits)
+
+
+def test_lexicon_editor_respects_protection_and_leaves_clean_text(toy_editor):
+    restorer = Restorer(editor=toy_editor)
+    clean = 'He said “it was mentioned” and left.\n\nThey said so.'
+    assert restorer.fix(clean) == clean
+    assert restorer.fix("Mentioned twice, he mentioned it.") == "Mentioned twice, he said it."
+
+
+def test_failure_examples_name_false_edits_and_misses():
+    found = failure_examples(
+        ["u1"], ["he mentioned the supply yesterday ."], ["he said the provide yesterday ."],
+        ["he said the delivery yesterday ."],
+    )
+    [miss] = found["misses"]
+    [false_edit] = found["false_edits"]
+    assert miss["source"] == "he mentioned the **supply** yesterday ."
+    assert (miss["system"], miss["reference"]) == ("provide", "delivery")
+    assert (false_edit["system"], false_edit["reference"]) == ("provide", "delivery")
+    changes = failure_examples(["s"], ["a b c"], ["a x c"], [None])["changes"]
+    assert changes == [{"id": "s", "before": "b", "after": "x"}]
+
+
+def test_torture_replaces_whole_words_only():
+    assert S.torture("cancer and cancerous cancer.", "cancer", "malignant growth") == (
+        "malignant growth and cancerous malignant growth."
+    )
+    assert S.torture("big data data", "data", "information data") == "big information data information data"
+
+
+def test_suites_file_and_seed_suite():
+    suites = {s.name: s for s in S.load_suites_file(TINY)}
+    assert set(suites) == {"news", "clean", "seed"}
+    assert suites["seed"].items[0].reference is None
+    seed = S.build_suites(["seed"])[0]
+    assert seed.items and seed.items[0].reference is None
+    assert seed.signature().startswith(f"suite:seed|v:{S.VERSION}|")
+
+
+def test_news_suites_are_deterministic():
+    try:
+        S.shared_dir()
+    except FileNotFoundError:
+        pytest.skip("no shared data folder")
+    a = S.build_suites(["news", "news-unseen-profile"], quick=True)
+    b = S.build_suites(["news", "news-unseen-profile"], quick=True)
+    assert [s.content_hash for s in a] == [s.content_hash for s in b]
+    news, unseen = a
+    assert len(news.items) == S.SIZES["quick"]["news"]
+    assert [i.reference for i in news.items] == [i.reference for i in unseen.items]
+    assert all(i.id.startswith(("ntrex:", "wikinews/")) for i in news.items)
+    assert sum(i.source != i.reference for i in news.items) > 0.8 * len(news.items)
+
+
+def test_seq2seq_without_a_model_is_unavailable(tmp_path):
+    with pytest.raises(SystemUnavailable):
+        Seq2SeqSystem.load(tmp_path)
+    assert {"identity", "lexicon", "seq2seq"} <= set(REGISTRY)
+
+
+def test_quick_run_end_to_end(tmp_path):
+    from benchmarks.run import main
+
+    code = main(["--quick", "--systems", "identity", "lexicon", "--suites-file", str(TINY),
+                 "--output", str(tmp_path), "--no-progress"])
+    assert code == 0
+    run = json.loads((tmp_path / "report.json").read_text())
+    news = run["scores"]["news"]
+    assert news["identity"]["spin_removed"] == 0.0 and news["identity"]["damage"] == 0.0
+    assert news["lexicon"]["spin_removed"] > 0.2
+    assert run["scores"]["clean"]["lexicon"]["spin_removed"] is None
+    assert run["scores"]["seed"]["lexicon"]["changed"] > 0
+    assert run["systems"]["lexicon"]["peak_rss_mb"] > 0 and news["lexicon"]["words_per_s"] > 0
+    assert run["signature"].startswith("suites:news@v")
+    md = (tmp_path / "report.md").read_text()
+    assert "| lexicon |" in md and "## Failures" in md
+    assert (tmp_path / "spin_removed_vs_speed.png").stat().st_size > 0
+    assert (tmp_path / "seed-lexicon.txt").read_text().startswith("Stoltenberg said")
