@@ -253,17 +253,31 @@ def thesaurus_table(
     return {k: v[: max_choices + 2] for k, v in table.items()}
 
 
+GENERIC_VERBS = frozenset("be do get go have make take put set give come let say see keep".split())
+
+
 def moby_table(moby: dict[str, list[str]], limits: Thresholds, max_choices: int) -> dict[str, list[str]]:
-    """Moby has no parts of speech: take each head's most frequent synonyms, and inflect
-    them where head and synonym are both known verb or noun lemmas."""
+    """Moby has no parts of speech and lists hundreds of loose synonyms alphabetically: keep the
+    ones whose frequency is closest to the head's (same register), skip phrases built on
+    generic verbs (``be something``, ``get on``), and inflect where head and synonym are both
+    known verb or noun lemmas."""
     from wordfreq import zipf_frequency
 
     entries: dict[tuple[str, str], list[list[str]]] = {}
     for head, synonyms in moby.items():
         if head in STOPWORDS or not usable(head, limits.source):
             continue
-        common = [s for s in synonyms if s != head and s not in STOPWORDS and usable(s, limits.choice)]
-        common.sort(key=lambda s: -zipf_frequency(s, "en"))
+        common = [
+            s
+            for s in synonyms
+            if s != head
+            and s not in STOPWORDS
+            and _SHORT_SHAPE.fullmatch(s)
+            and s.split(" ")[0] not in GENERIC_VERBS | STOPWORDS
+            and usable(s, limits.choice)
+        ]
+        head_zipf = zipf(head)
+        common.sort(key=lambda s: (abs(zipf_frequency(s, "en") - head_zipf) + 0.5 * s.count(" "), s))
         if not common:
             continue
         pos_of_head = [p for p in ("VERB", "NOUN") if head in getAllLemmas(head).get(p, ())]
