@@ -169,3 +169,11 @@ def test_tables_parse_and_stay_compact():
         with gzip.open(f, "rt", encoding="utf-8") as fh:
             assert fh.readline().startswith("# ")
     assert load_table("phrases_content")["said"][1][0] == "mentioned"
+
+
+def test_phrases_never_span_other_whitespace():
+    assert spin("in the", rate=1.0) == "within the"
+    for text in ("in  the", "in\tthe", "in\nthe", "in\u00a0the"):
+        assert "within" not in spin(text, rate=1.0, profile="news")
+    out = spin("it was a\nmassive crowd", rate=1.0, seed=1, return_spans=True)
+    assert all("\n" not in s.clean for s in out.spans) and " a\n" in out.text

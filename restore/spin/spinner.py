@@ -3,8 +3,8 @@
 Left to right over the word tokens, the longest table entry that starts at a word is tried
 first; an entry is spun with probability ``rate * weight`` and turned into one of its
 choices.  Protected tokens (quotations, capitalised words, numbers, URLs, punctuation) are
-never part of an entry, and an entry never spans a line break, so whitespace, punctuation and
-paragraph structure come back byte-identical.  A preceding ``a``/``an`` is corrected to agree
+never part of an entry, and an entry only spans single plain spaces, so whitespace, punctuation
+and paragraph structure come back byte-identical.  A preceding ``a``/``an`` is corrected to agree
 with the new word and is then part of the change.
 """
 
@@ -74,9 +74,9 @@ class _Chooser:
 
 
 def _joinable(text: str, left: Token, right: Token) -> bool:
-    """True when two tokens are separated by whitespace on one line (a phrase may span it)."""
-    gap = text[left.end : right.start]
-    return bool(gap) and gap.isspace() and "\n" not in gap and "\r" not in gap
+    """True when exactly one plain space separates two tokens, so a phrase may span them
+    (any other whitespace — line breaks, tabs, double or non-breaking spaces — is kept)."""
+    return right.start == left.end + 1 and text[left.end] == " "
 
 
 def _match(text: str, tokens: list[Token], keys: list[str | None], profile: str, chooser: _Chooser):
