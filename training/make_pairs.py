@@ -207,6 +207,7 @@ class MakePairsArgs:
         default_factory=lambda: [s for s in DEFAULT_SOURCES if s not in BENCHMARK_SOURCES],
         metadata={"help": f"source names ({', '.join(DEFAULT_SOURCES)}) or paths of text files (.txt/.txt.gz)"},
     )
+    corpora: str = field(default=str(CORPORA), metadata={"help": "folder holding the named sources' files"})
     max_words: int = field(default=3_000_000, metadata={"help": "total clean words to spin (0: everything)"})
     group_shares: str = field(
         default="news=0.2,ungdc=0.55,gutenberg=0.25",
@@ -242,11 +243,11 @@ class MakePairsArgs:
         return {k: v / total for k, v in shares.items()}
 
 
-def source_spec(source: str) -> tuple[str, str, str, str]:
-    """``(name, path, sample_by, group)`` for a source name or a file path."""
+def source_spec(source: str, corpora: str | Path = CORPORA) -> tuple[str, str, str, str]:
+    """``(name, path, sample_by, group)`` for a source name (under ``corpora``) or a file path."""
     if source in DEFAULT_SOURCES:
         rel, sample_by, group = DEFAULT_SOURCES[source]
-        return source, str(CORPORA / rel), sample_by, group
+        return source, str(Path(corpora) / rel), sample_by, group
     name = Path(source).name.split(".")[0]
     return name, source, "paragraph", name
 
@@ -369,7 +370,7 @@ def make_pairs(args: MakePairsArgs):
 
     started = time.time()
     unit_sets = []
-    specs = [source_spec(source) for source in args.sources]
+    specs = [source_spec(source, args.corpora) for source in args.sources]
     documents = thin_documents([load_documents(*spec) for spec in specs], args)
     for (name, *_), docs in zip(specs, documents):
         unit_sets.append(
