@@ -27,6 +27,7 @@ from benchmarks import report
 from benchmarks.measure import run_isolated
 from benchmarks.suites import SIZES, SUITE_NAMES, Suite, build_suites, load_suites_file
 from benchmarks.systems import REGISTRY
+from benchmarks.systems.seq2seq import MODEL_ENV
 
 METRIC_DIR = Path(__file__).resolve().parent / "metrics" / "restoration"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"
@@ -51,6 +52,7 @@ class Args:
     suites_file: str | None
     examples: int
     progress: bool
+    model: str | None
 
 
 def parse_args(argv: list[str] | None) -> Args:
@@ -66,8 +68,10 @@ def parse_args(argv: list[str] | None) -> Args:
                    help="read suites from a JSON-lines file of {suite, id, source, reference} instead of building them")
     p.add_argument("--examples", type=int, default=3, help="failure examples of each kind per system and suite")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    p.add_argument("--model", default=None,
+                   help="model folder for the seq2seq system (default: the shipped restore/models/default)")
     a = p.parse_args(argv)
-    return Args(a.quick, a.systems, a.suites, a.output, a.shared, a.suites_file, a.examples, a.progress)
+    return Args(a.quick, a.systems, a.suites, a.output, a.shared, a.suites_file, a.examples, a.progress, a.model)
 
 
 def load_suites(args: Args) -> list[Suite]:
@@ -150,6 +154,8 @@ def score(suites: list[Suite], systems: dict, n_examples: int) -> tuple[dict, di
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.model:
+        os.environ[MODEL_ENV] = str(Path(args.model).resolve())  # read by the seq2seq worker process
     started = time.perf_counter()
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     suites = load_suites(args)

@@ -130,3 +130,4 @@ def test_quick_run_end_to_end(tmp_path):
     assert "| lexicon |" in md and "## Failures" in md
     assert (tmp_path / "spin_removed_vs_speed.png").stat().st_size > 0
     assert (tmp_path / "seed-lexicon.txt").read_text().startswith("Stoltenberg said")
+

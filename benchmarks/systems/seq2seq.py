@@ -10,6 +10,7 @@ from pathlib import Path
 from benchmarks.systems import SystemUnavailable
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "restore" / "models" / "default"
+MODEL_ENV = "RESTORE_BENCH_MODEL"  # another model folder to benchmark (``run.py --model``)
 
 
 def model_hash(folder: Path) -> str:
@@ -24,7 +25,10 @@ def model_hash(folder: Path) -> str:
 
 
 class Seq2SeqSystem:
-    """``restore.Restorer.from_pretrained(model_dir)`` on CPU with the editor's default settings."""
+    """``restore.Restorer.from_pretrained(model_dir)`` on CPU with the editor's default settings.
+
+    ``model_dir`` defaults to ``$RESTORE_BENCH_MODEL``, else the shipped ``restore/models/default``.
+    """
 
     name = "seq2seq"
 
@@ -33,10 +37,10 @@ class Seq2SeqSystem:
         self.model_dir = model_dir
 
     @classmethod
-    def load(cls, model_dir: str | os.PathLike = MODEL_DIR, batch_size: int = 32) -> "Seq2SeqSystem":
+    def load(cls, model_dir: str | os.PathLike | None = None, batch_size: int = 32) -> "Seq2SeqSystem":
         from restore import Restorer
 
-        model_dir = Path(model_dir)
+        model_dir = Path(model_dir or os.environ.get(MODEL_ENV) or MODEL_DIR)
         if not (model_dir / "config.json").is_file():
             raise SystemUnavailable(
                 f"no trained model at {model_dir} yet (train and export one with training/, then rerun)"
