@@ -35,7 +35,7 @@ from transformers import (
 
 from restore.edits import apply_edits
 from restore.model.editor import Seq2SeqEditor
-from restore.model.encoding import encode_pair
+from restore.model.encoding import encode_pairs
 from restore.model.formulation import MAX_SPANS
 from restore.model.modeling import TagGenConfig, TagGenForRestoration
 from restore.text import protected_mask
@@ -213,12 +213,12 @@ def encode_splits(data_args: DataArguments, tokenizer, seed: int):
     if data_args.max_eval_samples:
         dev = dev.select(range(min(data_args.max_eval_samples, len(dev))))
 
-    def encode(row: dict[str, Any]) -> dict[str, Any]:
-        return encode_pair(tokenizer, row["spun"], row["clean"], data_args.max_source_length, data_args.max_target_length)
+    def encode(batch: dict[str, list]) -> dict[str, list]:
+        return encode_pairs(tokenizer, batch["spun"], batch["clean"], data_args.max_source_length, data_args.max_target_length)
 
     keep = ["input_ids", "attention_mask", "tag_labels", "span_ids", "labels"]
-    train = train.map(encode, num_proc=data_args.preprocessing_num_workers, desc="encoding train")
-    dev = dev.map(encode, num_proc=data_args.preprocessing_num_workers, desc="encoding dev")
+    train = train.map(encode, batched=True, num_proc=data_args.preprocessing_num_workers, desc="encoding train")
+    dev = dev.map(encode, batched=True, num_proc=data_args.preprocessing_num_workers, desc="encoding dev")
     train = train.remove_columns([c for c in train.column_names if c not in keep])
     dev = dev.remove_columns([c for c in dev.column_names if c not in keep])
     return train, dev, dev_pairs

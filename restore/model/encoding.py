@@ -10,11 +10,9 @@ own and is always kept.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Any
-
 from transformers import PreTrainedTokenizerFast
 
-from restore.model.formulation import BEGIN, INSIDE, KEEP, MAX_SPANS, Span, marker, spans_from_pair, tags_from_spans
+from restore.model.formulation import BEGIN, INSIDE, MAX_SPANS, Span, marker, spans_from_pair, tags_from_spans
 from restore.text import Token, tokenize
 
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
@@ -45,23 +43,49 @@ def first_subwords(sub2tok: list[int], n_tokens: int) -> list[int]:
     return first
 
 
-def encode_pair(
+def encode_pairs(
     tokenizer: PreTrainedTokenizerFast,
-    spun: str,
-    clean: str,
+    spun: list[str],
+    clean: list[str],
     max_source_length: int,
     max_target_length: int,
-) -> dict[str, Any]:
-    """Model inputs and targets for one (spun, clean) pair.
+) -> dict[str, list[list[int]]]:
+    """Model inputs and targets for a batch of (spun, clean) pairs.
 
-    Returns ``input_ids``, ``attention_mask``, ``tag_labels`` (per subword; -100 on
-    specials), ``span_ids`` (per subword; 0 = keep) and ``labels`` (the decoder target
+    Returns, per pair, ``input_ids``, ``attention_mask``, ``tag_labels`` (per subword; -100
+    on specials), ``span_ids`` (per subword; 0 = keep) and ``labels`` (the decoder target
     ``<e1> r1 <e2> r2 … </s>``).  Spans cut off by truncation or beyond ``MAX_SPANS`` are
     tagged -100 (no signal) rather than KEEP.
     """
-    tokens, spans = spans_from_pair(spun, clean)
     enc = tokenizer(spun, truncation=True, max_length=max_source_length, return_offsets_mapping=True)
-    sub2tok = subword_to_token(enc["offset_mapping"], tokens)
+    rows = [_source_side(text, target, offsets) for text, target, offsets in zip(spun, clean, enc["offset_mapping"])]
+    replacements = [s.replacement for _, _, kept in rows for s in kept]
+    pieces = iter(tokenizer(replacements, add_special_tokens=False)["input_ids"] if replacements else [])
+    out: dict[str, list[list[int]]] = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
+                                       "tag_labels": [], "span_ids": [], "labels": []}
+    for tag_labels, span_ids, kept in rows:
+        target: list[int] = []
+        for n, _ in enumerate(kept, start=1):
+            target.append(tokenizer.convert_tokens_to_ids(marker(n)))
+            target.extend(next(pieces))
+        out["tag_labels"].append(tag_labels)
+        out["span_ids"].append(span_ids)
+        out["labels"].append(target[: max_target_length - 1] + [tokenizer.eos_token_id])
+    return out
+
+
+def encode_pair(
+    tokenizer: PreTrainedTokenizerFast, spun: str, clean: str, max_source_length: int, max_target_length: int
+) -> dict[str, list[int]]:
+    """:func:`encode_pairs` for one pair."""
+    batch = encode_pairs(tokenizer, [spun], [clean], max_source_length, max_target_length)
+    return {k: v[0] for k, v in batch.items()}
+
+
+def _source_side(spun: str, clean: str, offsets: list[tuple[int, int]]) -> tuple[list[int], list[int], list[Span]]:
+    """Per-subword tags and span ids of one pair, and the spans the target will name."""
+    tokens, spans = spans_from_pair(spun, clean)
+    sub2tok = subword_to_token(offsets, tokens)
     token_tags = tags_from_spans(len(tokens), spans)
     token_span = [0] * len(tokens)
     last_token_seen = max((k for k in sub2tok if k >= 0), default=-1)
@@ -87,19 +111,7 @@ def encode_pair(
             tag_labels.append(tag)
             span_ids.append(token_span[k])
         prev = k
-    target: list[int] = []
-    for n, s in enumerate(kept, start=1):
-        target.append(tokenizer.convert_tokens_to_ids(marker(n)))
-        if s.replacement:
-            target.extend(tokenizer(s.replacement, add_special_tokens=False)["input_ids"])
-    target = target[: max_target_length - 1] + [tokenizer.eos_token_id]
-    return {
-        "input_ids": enc["input_ids"],
-        "attention_mask": enc["attention_mask"],
-        "tag_labels": tag_labels,
-        "span_ids": span_ids,
-        "labels": target,
-    }
+    return tag_labels, span_ids, kept
 
 
-__all__ = ["SPECIAL_TOKENS", "encode_pair", "first_subwords", "subword_to_token", "KEEP"]
+__all__ = ["SPECIAL_TOKENS", "encode_pair", "encode_pairs", "first_subwords", "subword_to_token"]
