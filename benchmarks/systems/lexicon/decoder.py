@@ -147,10 +147,8 @@ class Decoder:
         pos = arc.start
         keep_words: list[str] = []
         keep_score = 0.0
-        while pos < arc.end:  # the keep arcs of the same tokens
-            a = next((a for a in arcs[pos] if not a.changes), None)
-            if a is None:  # a bundled article: its keep reading spans further
-                return math.inf
+        while pos < arc.end:  # the keep arcs of the same tokens (every position has one)
+            a = next(a for a in arcs[pos] if not a.changes)
             keep_words.extend(a.words)
             keep_score += a.score
             pos = a.end
