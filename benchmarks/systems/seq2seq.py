@@ -9,7 +9,8 @@ from pathlib import Path
 
 from benchmarks.systems import SystemUnavailable
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "restore" / "models" / "default"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MODEL_DIR = REPO_ROOT / "restore" / "models" / "default"
 MODEL_ENV = "RESTORE_BENCH_MODEL"  # another model folder to benchmark (``run.py --model``)
 
 
@@ -42,9 +43,8 @@ class Seq2SeqSystem:
 
         model_dir = Path(model_dir or os.environ.get(MODEL_ENV) or MODEL_DIR)
         if not (model_dir / "config.json").is_file():
-            raise SystemUnavailable(
-                f"no trained model at {model_dir} yet (train and export one with training/, then rerun)"
-            )
+            shown = model_dir.relative_to(REPO_ROOT) if model_dir.is_relative_to(REPO_ROOT) else model_dir
+            raise SystemUnavailable(f"no trained model at {shown} yet (train and export one with training/, then rerun)")
         return cls(Restorer.from_pretrained(model_dir, device="cpu", batch_size=batch_size), model_dir)
 
     def restore(self, texts: list[str]) -> list[str]:
