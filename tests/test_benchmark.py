@@ -131,3 +131,9 @@ def test_quick_run_end_to_end(tmp_path):
     assert (tmp_path / "spin_removed_vs_speed.png").stat().st_size > 0
     assert (tmp_path / "seed-lexicon.txt").read_text().startswith("Stoltenberg said")
 
+
+
+def test_lexicon_editor_keeps_other_whitespace(toy_editor):
+    unit = "an information  convention, an information\tconvention"
+    [edits] = toy_editor.propose([unit])
+    assert edits == []

@@ -171,8 +171,8 @@ class Decoder:
 
 
 def _joinable(gap: str) -> bool:
-    """Whitespace within one line: the spinner's phrases may span it."""
-    return bool(gap) and gap.isspace() and "\n" not in gap and "\r" not in gap
+    """One plain space: the only gap the spinner's phrases span (other whitespace stays as it is)."""
+    return gap == " "
 
 
 def _apostrophes(after: str, before: str, text: str) -> str:
