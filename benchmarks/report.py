@@ -97,7 +97,7 @@ def _int(x) -> str:
 
 
 SCORE_HEADER = "| system | spin removed | P | R | F0.5 | damage | WER (spun) | BLEU | chrF | words/s | peak MB |"
-CHANGE_HEADER = "| system | words changed | share changed | words/s | peak MB |"
+CHANGE_HEADER = "| system | tokens changed | share changed | words/s | peak MB |"
 
 
 def score_table(run: dict, suite: str) -> str:
