@@ -1,0 +1,106 @@
+"""Throughput and memory of ``restore.fix`` on one article, and where the time goes.
+
+    python -m benchmarks.speed [--model restore/models/default] [--words 1000] [--repeats 3]
+
+Builds an article of about ``--words`` words from the held-out news suite (spun with the
+default profile), loads a :class:`restore.Restorer`, warms it up once, then times
+``fix`` ``--repeats`` times and reports words/s (best and median), peak RSS of the process
+(``ru_maxrss``, so torch allocations count) and a breakdown of one run by stage, read from
+``cProfile``: segmentation and protection, tokenising, the encoder (tagging), generation,
+and the rest (reassembly, Python glue).  Writes ``benchmarks/results/speed.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import resource
+import statistics
+import time
+from pathlib import Path
+
+from restore.restorer import DEFAULT_MODEL_DIR, Restorer
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+# Stage name -> (file fragment, function name) of the profiled functions that make it up.
+STAGES = {
+    "segmentation + protection": [("restore/segment.py", "segment"), ("restore/text.py", "protected_mask")],
+    "tokenising": [("tokenization_utils_base.py", "__call__")],
+    "encoder (tagging)": [("restore/model/modeling.py", "encode")],
+    "generation (decoder)": [("generation/utils.py", "generate")],
+}
+
+
+def article(n_words: int) -> str:
+    """About ``n_words`` words of held-out news, spun with the default profile, as paragraphs."""
+    from benchmarks.suites import build_suites
+
+    suite = build_suites(["news"])[0]
+    paragraphs, total = [], 0
+    for item in suite.items:
+        paragraphs.append(item.source)
+        total += len(item.source.split())
+        if total >= n_words:
+            break
+    return "\n\n".join(paragraphs)
+
+
+def stage_seconds(profile: cProfile.Profile) -> dict[str, float]:
+    """Cumulative seconds per stage in a profile; ``total`` is the profiled wall time."""
+    stats = pstats.Stats(profile)
+    out = {name: 0.0 for name in STAGES}
+    for (filename, _, function), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        for name, parts in STAGES.items():
+            if any(filename.endswith(f) and function == fn for f, fn in parts):
+                out[name] += cumulative
+    out["total"] = stats.total_tt  # type: ignore[attr-defined]
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder or Hub id")
+    parser.add_argument("--words", type=int, default=1000, help="article length in words")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up")
+    parser.add_argument("--output", type=Path, default=RESULTS / "speed.json", help="where to write the JSON")
+    args = parser.parse_args(argv)
+
+    text = article(args.words)
+    words = len(text.split())
+    start = time.perf_counter()
+    restorer = Restorer.from_pretrained(args.model)
+    load_seconds = time.perf_counter() - start
+    restorer.fix(text, progress=False)  # warm-up
+    timings = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        restorer.fix(text, progress=False)
+        timings.append(time.perf_counter() - start)
+    profile = cProfile.Profile()
+    profile.enable()
+    restorer.fix(text, progress=False)
+    profile.disable()
+    stages = stage_seconds(profile)
+    known = sum(v for k, v in stages.items() if k != "total")
+    stages["rest (reassembly, glue)"] = max(0.0, stages["total"] - known)
+    result = {
+        "model": args.model,
+        "words": words,
+        "load_seconds": round(load_seconds, 2),
+        "seconds": [round(t, 3) for t in timings],
+        "words_per_second_best": round(words / min(timings), 1),
+        "words_per_second_median": round(words / statistics.median(timings), 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "profiled_stage_seconds": {k: round(v, 3) for k, v in stages.items()},
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()
