@@ -72,3 +72,16 @@ def test_bad_arguments_are_refused() -> None:
         train.parse_args(["--preset", "huge", "--output_dir", "x"])
     with pytest.raises(ValueError):
         train.ModelArguments(d_model=30, attention_heads=4)
+
+
+def test_generation_stays_inside_the_decoder_positions(tiny_model_dir: Path) -> None:
+    # Flag every other token (the rest protected): the decoder then has dozens of spans to fill
+    # and, never allowed to stop, must halt at its last learned position instead of running past it.
+    from restore.text import tokenize
+
+    editor = Seq2SeqEditor.from_pretrained(str(tiny_model_dir), keep_threshold=1.01)
+    editor.model.generation_config.suppress_tokens = [editor.tokenizer.eos_token_id]
+    unit = " ".join(["the talks had been over earlier than noon"] * 12)
+    every_other = [k % 2 == 1 for k in range(len(tokenize(unit)))]
+    (edits,) = editor.propose([unit], [every_other])
+    assert isinstance(apply_edits(unit, edits), str)

@@ -122,7 +122,11 @@ class RestorationTrainer(Seq2SeqTrainer):
     def evaluate(self, *args, **kwargs) -> dict[str, float]:
         metrics = super().evaluate(*args, **kwargs)
         if self.dev_pairs:
-            extra = self.restore_dev()
+            try:
+                extra = self.restore_dev()
+            except Exception as error:  # a failing side metric must not end hours of training
+                print(f"restore: dev restoration failed at step {self.state.global_step}: {error!r}", file=sys.stderr)
+                return metrics
             self.log(extra)
             metrics.update(extra)
         return metrics

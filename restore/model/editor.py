@@ -44,6 +44,8 @@ class Seq2SeqEditor:
         self.keep_threshold = keep_threshold
         self.max_words = max_words
         self.max_length = min(int(model.config.max_position_embeddings) - 2, 256)
+        # The decoder's learned positions end at max_position_embeddings; the start token takes one.
+        self.max_new_tokens = int(model.config.max_position_embeddings) - 1
         self._marker_ids = {tokenizer.convert_tokens_to_ids(m): k for k, m in enumerate(MARKERS)}
 
     @classmethod
@@ -110,7 +112,7 @@ class Seq2SeqEditor:
         gen = self.model.generate(
             encoder_outputs=encoder_outputs,
             attention_mask=attention_mask[idx],
-            max_new_tokens=min(8 * max_spans + 2, 256),
+            max_new_tokens=min(8 * max_spans + 2, self.max_new_tokens),
             do_sample=False,
             num_beams=1,
             output_scores=True,
