@@ -85,3 +85,21 @@ def test_generation_stays_inside_the_decoder_positions(tiny_model_dir: Path) -> 
     every_other = [k % 2 == 1 for k in range(len(tokenize(unit)))]
     (edits,) = editor.propose([unit], [every_other])
     assert isinstance(apply_edits(unit, edits), str)
+
+
+def test_update_card_takes_scores_from_the_report(tiny_model_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from training import export
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    report = tmp_path / "report.json"
+    row = {"spin_removed": 0.61, "damage": 0.004, "precision": 0.8, "recall": 0.6, "f0.5": 0.75, "words_per_s": 1234.0}
+    report.write_text(json.dumps({"command": "python -m benchmarks.run", "started": "now", "signature": "sig",
+                                  "scores": {"news": {"seq2seq": row}}}))
+    monkeypatch.setattr(export, "REPORT", report)
+    export.update_card(model)
+    card = (model / "README.md").read_text()
+    assert "| news | seq2seq | 0.610 | 0.004 | 0.800 | 0.600 | 0.750 | 1,234 |" in card
+    assert card.count("## Benchmark") == 1 and "Learning curve" in card
