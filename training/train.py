@@ -118,6 +118,26 @@ class RestorationTrainer(Seq2SeqTrainer):
         self.dev_pairs = dev_pairs
         self.keep_threshold = keep_threshold
         self._metric = None
+        self._parts: dict[str, list[float]] = {"tag_loss": [], "gen_loss": []}
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        """The model's loss; the tagging and generation parts are kept for the next log line."""
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        if model.training:
+            for part in self._parts:
+                value = getattr(outputs, part, None)
+                if value is not None:
+                    self._parts[part].append(float(value.detach()))
+        return (loss, outputs) if return_outputs else loss
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """Add the mean tagging and generation losses since the last training log line."""
+        if "loss" in logs:
+            for part, values in self._parts.items():
+                if values:
+                    logs[part] = round(sum(values) / len(values), 4)
+                values.clear()
+        super().log(logs, start_time)
 
     def evaluate(self, *args, **kwargs) -> dict[str, float]:
         metrics = super().evaluate(*args, **kwargs)
