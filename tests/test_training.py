@@ -62,9 +62,30 @@ def test_encoded_pair_is_aligned(tiny_model_dir: Path) -> None:
     tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
     row = encode_pair(tokenizer, "He mentioned the talks.", "He said the talks.", 64, 32)
     assert len(row["input_ids"]) == len(row["tag_labels"]) == len(row["span_ids"])
-    assert row["labels"][0] == tokenizer.convert_tokens_to_ids("<e1>")
-    assert row["labels"][-1] == tokenizer.eos_token_id
     assert 1 in row["tag_labels"] and set(row["span_ids"]) == {0, 1}
+    # echo: <e1> mentioned <sep> said </s>; only the replacement and what ends it are predicted
+    words = tokenizer(" mentioned", add_special_tokens=False)["input_ids"]
+    said = tokenizer(" said", add_special_tokens=False)["input_ids"]
+    e1, sep, eos = tokenizer.convert_tokens_to_ids("<e1>"), tokenizer.convert_tokens_to_ids("<sep>"), tokenizer.eos_token_id
+    assert row["decoder_tokens"] == [e1, *words, sep, *said, eos]
+    assert row["labels"] == [e1] + [-100] * (len(words) + 1) + [*said, eos]
+    plain = encode_pair(tokenizer, "He mentioned the talks.", "He said the talks.", 64, 32, echo=False)
+    assert plain["decoder_tokens"] == plain["labels"] == [e1, *said, eos]
+
+
+def test_echo_processor_forces_the_format() -> None:
+    from restore.model.editor import MAX_FREE_TOKENS, EchoSpans
+
+    markers, eos, sep = [10, 11, 12], 2, 5
+    segments = [[[10, 50, 51, sep], [11, 60, sep]]]
+    echo = EchoSpans(segments, markers, eos, special_ids=[sep, *markers])
+    assert echo.next_token(0, []) == (10, True)
+    assert echo.next_token(0, [10, 50]) == (51, True)
+    assert echo.next_token(0, [10, 50, 51, sep]) == (11, False)  # free: may end with the next marker only
+    assert echo.next_token(0, [10, 50, 51, sep, 70]) == (11, False)
+    assert echo.next_token(0, [10, 50, 51, sep, 70, 11]) == (60, True)
+    assert echo.next_token(0, [10, 50, 51, sep, 70, 11, 60, sep]) == (eos, False)
+    assert echo.next_token(0, [10, 50, 51, sep, 70, 11, 60, sep] + [7] * MAX_FREE_TOKENS) == (eos, True)
 
 
 def test_bad_arguments_are_refused() -> None:

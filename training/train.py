@@ -56,9 +56,12 @@ class ModelArguments:
     ffn_dim: int = field(default=1024, metadata={"help": "feed-forward size"})
     dropout: float = field(default=0.1, metadata={"help": "dropout"})
     tag_loss_weight: float = field(default=1.0, metadata={"help": "weight of the tagging loss"})
+    target_format: str = field(default="echo", metadata={"help": "decoder target: echo (spun words given after each marker) or plain (see restore.model.formulation)"})
     keep_threshold: float = field(default=0.5, metadata={"help": "inference: replace a token only if P(keep) is below this"})
 
     def __post_init__(self) -> None:
+        if self.target_format not in ("echo", "plain"):
+            raise ValueError("target_format must be 'echo' or 'plain'")
         if self.d_model % self.attention_heads:
             raise ValueError("d_model must be divisible by attention_heads")
         if not 0.0 < self.keep_threshold <= 1.0:
@@ -86,7 +89,7 @@ class DataArguments:
 
 
 class PairCollator:
-    """Pads a batch of encoded pairs and builds the decoder inputs (``</s>`` + labels[:-1])."""
+    """Pads a batch of encoded pairs; the decoder reads ``</s>`` + decoder_tokens[:-1]."""
 
     def __init__(self, pad_id: int, eos_id: int) -> None:
         self.pad_id, self.eos_id = pad_id, eos_id
@@ -97,9 +100,8 @@ class PairCollator:
             return torch.tensor([list(r[key]) + [value] * (width - len(r[key])) for r in rows])
 
         labels = pad("labels", -100)
-        decoder_input_ids = torch.full_like(labels, self.pad_id)
-        decoder_input_ids[:, 0] = self.eos_id
-        decoder_input_ids[:, 1:] = labels[:, :-1].masked_fill(labels[:, :-1] == -100, self.pad_id)
+        tokens = pad("decoder_tokens", self.pad_id)
+        decoder_input_ids = torch.cat([torch.full_like(tokens[:, :1], self.eos_id), tokens[:, :-1]], dim=1)
         return {
             "input_ids": pad("input_ids", self.pad_id),
             "attention_mask": pad("attention_mask", 0),
@@ -205,6 +207,7 @@ def build_model(model_args: ModelArguments, tokenizer, data_args: DataArguments)
         tie_word_embeddings=True,
         max_spans=MAX_SPANS,
         tag_loss_weight=model_args.tag_loss_weight,
+        echo_spans=model_args.target_format == "echo",
     )
     return TagGenForRestoration(config)
 
@@ -224,7 +227,7 @@ def parse_args(argv: list[str]) -> tuple[ModelArguments, DataArguments, Seq2SeqT
     return model_args, data_args, train_args, preset
 
 
-def encode_splits(data_args: DataArguments, tokenizer, seed: int):
+def encode_splits(data_args: DataArguments, tokenizer, seed: int, echo: bool):
     """Training and dev splits encoded for the model, plus raw dev pairs to restore."""
     from datasets import load_from_disk
 
@@ -238,9 +241,11 @@ def encode_splits(data_args: DataArguments, tokenizer, seed: int):
         dev = dev.select(range(min(data_args.max_eval_samples, len(dev))))
 
     def encode(batch: dict[str, list]) -> dict[str, list]:
-        return encode_pairs(tokenizer, batch["spun"], batch["clean"], data_args.max_source_length, data_args.max_target_length)
+        return encode_pairs(
+            tokenizer, batch["spun"], batch["clean"], data_args.max_source_length, data_args.max_target_length, echo
+        )
 
-    keep = ["input_ids", "attention_mask", "tag_labels", "span_ids", "labels"]
+    keep = ["input_ids", "attention_mask", "tag_labels", "span_ids", "decoder_tokens", "labels"]
     train = train.map(encode, batched=True, num_proc=data_args.preprocessing_num_workers, desc="encoding train")
     dev = dev.map(encode, batched=True, num_proc=data_args.preprocessing_num_workers, desc="encoding dev")
     train = train.remove_columns([c for c in train.column_names if c not in keep])
@@ -261,7 +266,7 @@ def main(argv: list[str] | None = None) -> Path:
         tokenizer = AutoTokenizer.from_pretrained(data_args.tokenizer)
         model = build_model(model_args, tokenizer, data_args)
     model.config.restore = {"keep_threshold": model_args.keep_threshold, "max_words": 60, "preset": preset}
-    train, dev, dev_pairs = encode_splits(data_args, tokenizer, train_args.seed)
+    train, dev, dev_pairs = encode_splits(data_args, tokenizer, train_args.seed, model.config.echo_spans)
 
     out = Path(train_args.output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -12,13 +12,17 @@ import math
 from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer, PreTrainedTokenizerFast
+from transformers import AutoTokenizer, LogitsProcessor, LogitsProcessorList, PreTrainedTokenizerFast
 
 from restore.edits import Edit
 from restore.model.encoding import first_subwords, subword_to_token
-from restore.model.formulation import KEEP, MARKERS, Span, edits_from_spans, spans_from_tags
+from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, spans_from_tags
 from restore.model.modeling import TagGenForRestoration
 from restore.text import tokenize
+
+
+MAX_FREE_TOKENS = 12
+"""Longest replacement, in subwords, the decoder may write for one span."""
 
 
 class Seq2SeqEditor:
@@ -46,7 +50,13 @@ class Seq2SeqEditor:
         self.max_length = min(int(model.config.max_position_embeddings) - 2, 256)
         # The decoder's learned positions end at max_position_embeddings; the start token takes one.
         self.max_new_tokens = int(model.config.max_position_embeddings) - 1
-        self._marker_ids = {tokenizer.convert_tokens_to_ids(m): k for k, m in enumerate(MARKERS)}
+        self._marker_list = [tokenizer.convert_tokens_to_ids(m) for m in MARKERS]
+        self._marker_ids = {t: k for k, t in enumerate(self._marker_list)}
+        self._sep_id = tokenizer.convert_tokens_to_ids(SEP)
+        self._special_ids = sorted(set(self._marker_list) | {self._sep_id} | {
+            tokenizer.convert_tokens_to_ids(t) for t in ("<s>", "<pad>", "<unk>", "<mask>")
+        })
+        self.echo = bool(getattr(model.config, "echo_spans", False))
 
     @classmethod
     def from_pretrained(
@@ -106,13 +116,23 @@ class Seq2SeqEditor:
         results: list[list[Edit]] = [[] for _ in units]
         if not todo:
             return results
+        processors = LogitsProcessorList()
+        max_new = min(8 * max(len(plans[i][1]) for i in todo) + 2, self.max_new_tokens)
+        if self.echo:
+            segments = self._echo_segments(units, plans, todo)
+            for row, i in enumerate(todo):  # spans whose echo does not fit the decoder are kept as they are
+                tokens, ranges, confs = plans[i]
+                plans[i] = (tokens, ranges[: len(segments[row])], confs[: len(segments[row])])
+                span_ids[i][span_ids[i] > len(segments[row])] = 0
+            processors.append(EchoSpans(segments, self._marker_list, self.tokenizer.eos_token_id, self._special_ids))
+            max_new = min(max(sum(len(f) + MAX_FREE_TOKENS for f in segs) + 1 for segs in segments), self.max_new_tokens)
         idx = torch.tensor(todo, device=self.device)
         encoder_outputs = self.model.with_spans(states[idx], span_ids[idx])
-        max_spans = max(len(plans[i][1]) for i in todo)
         gen = self.model.generate(
             encoder_outputs=encoder_outputs,
             attention_mask=attention_mask[idx],
-            max_new_tokens=min(8 * max_spans + 2, self.max_new_tokens),
+            max_new_tokens=max_new,
+            logits_processor=processors,
             do_sample=False,
             num_beams=1,
             output_scores=True,
@@ -131,24 +151,96 @@ class Seq2SeqEditor:
             results[i] = edits_from_spans(units[i], tokens, spans, span_conf)
         return results
 
-    def _read_replacements(self, ids: list[int], logprobs: list[float]) -> dict[int, tuple[str, float]]:
-        """Split generated ids at span markers: {span index: (replacement, mean log-prob)}."""
-        found: dict[int, tuple[str, float]] = {}
-        current, pieces, lps = None, [], []
+    def _echo_segments(self, units: list[str], plans: list, todo: list[int]) -> list[list[list[int]]]:
+        """For each unit to decode, the forced segments ``<ek> spun words <sep>`` of its spans,
+        as many as fit the decoder's positions with room for their replacements."""
+        texts = [units[i][plans[i][0][a].start : plans[i][0][z - 1].end] for i in todo for a, z in plans[i][1]]
+        words = iter(self.tokenizer(texts, add_special_tokens=False)["input_ids"])
+        segments: list[list[list[int]]] = []
+        for i in todo:
+            segs, used = [], 1
+            for n, _ in enumerate(plans[i][1]):
+                seg = [self._marker_list[n]] + next(words) + [self._sep_id]
+                used += len(seg) + MAX_FREE_TOKENS
+                if used <= self.max_new_tokens:
+                    segs.append(seg)
+            segments.append(segs)
+        return segments
 
-        def close() -> None:
+    def _read_replacements(self, ids: list[int], logprobs: list[float]) -> dict[int, tuple[str, float]]:
+        """Split generated ids at span markers: {span index: (replacement, mean log-prob)}.
+
+        In the echo format the words between a marker and ``<sep>`` are the forced echo and
+        are skipped; a replacement's log-prob includes the token that ended it.
+        """
+        found: dict[int, tuple[str, float]] = {}
+        current, pieces, lps, writing = None, [], [], not self.echo
+
+        def close(end_lp: float | None) -> None:
             if current is not None and current not in found:
+                scores = lps + ([end_lp] if end_lp is not None else [])
                 text = self.tokenizer.decode(pieces, skip_special_tokens=True).strip()
-                found[current] = (text, sum(lps) / len(lps))
+                found[current] = (text, sum(scores) / len(scores) if scores else 0.0)
 
         for tok, lp in zip(ids, logprobs):
             if tok in self._marker_ids:
-                close()
-                current, pieces, lps = self._marker_ids[tok], [], [lp]
+                close(lp if self.echo else None)
+                current, pieces, writing = self._marker_ids[tok], [], not self.echo
+                lps = [] if self.echo else [lp]
             elif tok in (self.tokenizer.eos_token_id, self.tokenizer.pad_token_id):
+                close(lp if self.echo else None)
+                current = None
                 break
-            else:
+            elif tok == self._sep_id and self.echo:
+                writing = True
+            elif writing:
                 pieces.append(tok)
                 lps.append(lp)
-        close()
+        close(None)
         return found
+
+
+class EchoSpans(LogitsProcessor):
+    """Forces the echo format while generating: ``<ek> spun words <sep>`` for each span, then
+    free text, which may end only with the next span's marker (``</s>`` after the last).
+
+    Stateless: each step re-reads the sequence so far, so it works for any batch order.
+    """
+
+    def __init__(self, segments: list[list[list[int]]], markers: list[int], eos_id: int, special_ids: list[int]) -> None:
+        self.segments = segments
+        self.markers = markers
+        self.eos_id = eos_id
+        self.special_ids = special_ids  # never written freely: markers, <sep>, <pad>, <s>, …
+
+    def next_token(self, row: int, seq: list[int]) -> tuple[int, bool]:
+        """(token, forced): the forced token, or the only terminator allowed now."""
+        segs, i, k = self.segments[row], 0, 0
+        while True:
+            for j, tok in enumerate(segs[k]):
+                if i + j >= len(seq):
+                    return tok, True
+            i += len(segs[k])
+            end = self.markers[k + 1] if k + 1 < len(segs) else self.eos_id
+            free = 0
+            while i < len(seq) and seq[i] != end:
+                i, free = i + 1, free + 1
+            if i >= len(seq):
+                return end, free >= MAX_FREE_TOKENS
+            if end == self.eos_id:
+                return self.eos_id, True
+            k += 1
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        out = scores.clone()
+        for row in range(input_ids.shape[0]):
+            tok, forced = self.next_token(row, input_ids[row, 1:].tolist())
+            if forced:
+                out[row] = float("-inf")
+                out[row, tok] = 0.0
+            else:
+                keep = out[row, tok].clone()
+                out[row, self.special_ids] = float("-inf")
+                out[row, self.eos_id] = float("-inf")
+                out[row, tok] = keep
+        return out

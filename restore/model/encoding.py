@@ -1,7 +1,7 @@
 """Subword encoding of units and training pairs for the tag-then-generate model.
 
 The tokenizer is a cased byte-level BPE (``training.train_tokenizer``) whose special
-tokens are ``<s> <pad> </s> <unk> <mask>`` followed by the span markers ``<e1>`` … .
+tokens are ``<s> <pad> </s> <unk> <mask> <sep>`` followed by the span markers ``<e1>`` … .
 Subwords are mapped to :func:`restore.text.tokenize` tokens through character offsets;
 a token that shares its subword with the token before it (``”.``) gets no subword of its
 own and is always kept.
@@ -12,10 +12,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from transformers import PreTrainedTokenizerFast
 
-from restore.model.formulation import BEGIN, INSIDE, MAX_SPANS, Span, marker, spans_from_pair, tags_from_spans
+from restore.model.formulation import BEGIN, INSIDE, MAX_SPANS, SEP, Span, marker, spans_from_pair, tags_from_spans
 from restore.text import Token, tokenize
 
-SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>", SEP]
 
 
 def subword_to_token(offsets: list[tuple[int, int]], tokens: list[Token]) -> list[int]:
@@ -49,54 +49,68 @@ def encode_pairs(
     clean: list[str],
     max_source_length: int,
     max_target_length: int,
+    echo: bool = True,
 ) -> dict[str, list[list[int]]]:
     """Model inputs and targets for a batch of (spun, clean) pairs.
 
     Returns, per pair, ``input_ids``, ``attention_mask``, ``tag_labels`` (per subword; -100
-    on specials), ``span_ids`` (per subword; 0 = keep) and ``labels`` (the decoder target
-    ``<e1> r1 <e2> r2 … </s>``).  Spans cut off by truncation or beyond ``MAX_SPANS`` are
-    tagged -100 (no signal) rather than KEEP.
+    on specials), ``span_ids`` (per subword; 0 = keep), ``decoder_tokens`` (the whole target
+    sequence, see :mod:`restore.model.formulation`; *echo* format unless ``echo=False``)
+    and ``labels`` (``decoder_tokens`` with -100 on the echoed words and ``<sep>``, which
+    are forced; a marker is predicted, as it ends the replacement before it).  Spans cut off by truncation,
+    beyond ``MAX_SPANS`` or past ``max_target_length`` are tagged -100 (no signal).
     """
     enc = tokenizer(spun, truncation=True, max_length=max_source_length, return_offsets_mapping=True)
-    rows = [_source_side(text, target, offsets) for text, target, offsets in zip(spun, clean, enc["offset_mapping"])]
-    replacements = [s.replacement for _, _, kept in rows for s in kept]
-    pieces = iter(tokenizer(replacements, add_special_tokens=False)["input_ids"] if replacements else [])
-    out: dict[str, list[list[int]]] = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
-                                       "tag_labels": [], "span_ids": [], "labels": []}
-    for tag_labels, span_ids, kept in rows:
-        target: list[int] = []
-        for n, _ in enumerate(kept, start=1):
-            target.append(tokenizer.convert_tokens_to_ids(marker(n)))
-            target.extend(next(pieces))
+    pairs = [spans_from_pair(s, c) for s, c in zip(spun, clean)]
+    replacements = [s.replacement for _, spans in pairs for s in spans]
+    echoed = [text[tokens[s.first].start : tokens[s.last - 1].end] for text, (tokens, spans) in zip(spun, pairs) for s in spans]
+    ids = tokenizer(replacements + echoed, add_special_tokens=False)["input_ids"] if replacements else []
+    replacement_ids, echo_ids = iter(ids[: len(replacements)]), iter(ids[len(replacements) :])
+    sep, eos = tokenizer.convert_tokens_to_ids(SEP), tokenizer.eos_token_id
+    out: dict[str, list[list[int]]] = {k: [] for k in ("tag_labels", "span_ids", "decoder_tokens", "labels")}
+    for (tokens, spans), offsets in zip(pairs, enc["offset_mapping"]):
+        sub2tok = subword_to_token(offsets, tokens)
+        last_token_seen = max((k for k in sub2tok if k >= 0), default=-1)
+        decoder_tokens: list[int] = []
+        loss: list[bool] = []
+        kept: list[Span] = []
+        for s in spans:
+            replacement, words = next(replacement_ids), next(echo_ids)
+            head = [tokenizer.convert_tokens_to_ids(marker(len(kept) + 1))] + (words + [sep] if echo else [])
+            fits = len(decoder_tokens) + len(head) + len(replacement) < max_target_length
+            if len(kept) < MAX_SPANS and s.last - 1 <= last_token_seen and fits:
+                kept.append(s)
+                decoder_tokens += head + replacement
+                loss += [True] + [False] * (len(head) - 1) + [True] * len(replacement)
+        decoder_tokens.append(eos)
+        loss.append(True)
+        tag_labels, span_ids = _source_labels(len(tokens), spans, kept, sub2tok)
         out["tag_labels"].append(tag_labels)
         out["span_ids"].append(span_ids)
-        out["labels"].append(target[: max_target_length - 1] + [tokenizer.eos_token_id])
+        out["decoder_tokens"].append(decoder_tokens)
+        out["labels"].append([t if keep else -100 for t, keep in zip(decoder_tokens, loss)])
+    out["input_ids"], out["attention_mask"] = enc["input_ids"], enc["attention_mask"]
     return out
 
 
 def encode_pair(
-    tokenizer: PreTrainedTokenizerFast, spun: str, clean: str, max_source_length: int, max_target_length: int
+    tokenizer: PreTrainedTokenizerFast, spun: str, clean: str, max_source_length: int, max_target_length: int, echo: bool = True
 ) -> dict[str, list[int]]:
     """:func:`encode_pairs` for one pair."""
-    batch = encode_pairs(tokenizer, [spun], [clean], max_source_length, max_target_length)
+    batch = encode_pairs(tokenizer, [spun], [clean], max_source_length, max_target_length, echo)
     return {k: v[0] for k, v in batch.items()}
 
 
-def _source_side(spun: str, clean: str, offsets: list[tuple[int, int]]) -> tuple[list[int], list[int], list[Span]]:
-    """Per-subword tags and span ids of one pair, and the spans the target will name."""
-    tokens, spans = spans_from_pair(spun, clean)
-    sub2tok = subword_to_token(offsets, tokens)
-    token_tags = tags_from_spans(len(tokens), spans)
-    token_span = [0] * len(tokens)
-    last_token_seen = max((k for k in sub2tok if k >= 0), default=-1)
-    kept: list[Span] = []
+def _source_labels(n_tokens: int, spans: list[Span], kept: list[Span], sub2tok: list[int]) -> tuple[list[int], list[int]]:
+    """Per-subword tags and span ids; the tokens of spans not ``kept`` get tag -100."""
+    token_tags = tags_from_spans(n_tokens, spans)
+    token_span = [0] * n_tokens
+    kept_ids = {id(s) for s in kept}
     for s in spans:
-        if len(kept) < MAX_SPANS and s.last - 1 <= last_token_seen:
-            kept.append(s)
-            for i in range(s.first, s.last):
-                token_span[i] = len(kept)
-        else:
-            for i in range(s.first, s.last):
+        for i in range(s.first, s.last):
+            if id(s) in kept_ids:
+                token_span[i] = kept.index(s) + 1
+            else:
                 token_tags[i] = -100
     tag_labels, span_ids = [], []
     prev = -1
@@ -111,7 +125,7 @@ def _source_side(spun: str, clean: str, offsets: list[tuple[int, int]]) -> tuple
             tag_labels.append(tag)
             span_ids.append(token_span[k])
         prev = k
-    return tag_labels, span_ids, kept
+    return tag_labels, span_ids
 
 
 __all__ = ["SPECIAL_TOKENS", "encode_pair", "encode_pairs", "first_subwords", "subword_to_token"]

@@ -5,9 +5,15 @@ The model does two things:
 
 * the **encoder tags** every token ``KEEP``, ``BEGIN`` (first token of a span to replace)
   or ``INSIDE`` (a further token of that span);
-* the **decoder writes only the replacements**, span after span, each after its marker:
-  ``<e1> said <e2> news conference </s>``.  Span *k*'s tokens carry span id *k* in the
-  encoder states, so the decoder knows which words marker ``<ek>`` refers to.
+* the **decoder writes only the replacements**, span after span.  Span *k*'s tokens carry
+  span id *k* in the encoder states.  Two target formats:
+
+  - *echo* (the default): each span's spun words are given to the decoder after its
+    marker, and it writes the replacement after ``<sep>``:
+    ``<e1> mentioned <sep> said <e2> information convention <sep> news conference </s>``;
+    the marker, the echoed words and ``<sep>`` are forced, never predicted;
+  - *plain*: markers and replacements only, ``<e1> said <e2> news conference </s>``; the
+    decoder must find span *k*'s words through the span ids alone.
 
 :func:`spans_from_pair` derives the training target from a (spun, clean) pair;
 :func:`edits_from_spans` turns predicted spans and replacements back into edits of the
@@ -27,6 +33,10 @@ KEEP, BEGIN, INSIDE = 0, 1, 2
 TAG_NAMES = ("KEEP", "BEGIN", "INSIDE")
 MAX_SPANS = 64
 """Spans per unit the model can address; marker tokens are ``<e1>`` … ``<e64>``."""
+
+
+SEP = "<sep>"
+"""Ends the echoed spun words of a span in the *echo* target."""
 
 
 def marker(k: int) -> str:

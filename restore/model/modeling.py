@@ -25,7 +25,8 @@ from restore.model.formulation import MAX_SPANS, TAG_NAMES
 
 
 class TagGenConfig(MBartConfig):
-    """``MBartConfig`` plus the tagging head's settings."""
+    """``MBartConfig`` plus the tagging head's settings and the target format
+    (``echo_spans``: see :mod:`restore.model.formulation`)."""
 
     model_type = "restore-taggen"
 
@@ -34,12 +35,14 @@ class TagGenConfig(MBartConfig):
         num_tags: int = len(TAG_NAMES),
         max_spans: int = MAX_SPANS,
         tag_loss_weight: float = 1.0,
+        echo_spans: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.num_tags = num_tags
         self.max_spans = max_spans
         self.tag_loss_weight = tag_loss_weight
+        self.echo_spans = echo_spans
 
 
 @dataclass
