@@ -124,3 +124,31 @@ def test_update_card_takes_scores_from_the_report(tiny_model_dir: Path, tmp_path
     card = (model / "README.md").read_text()
     assert "| news | seq2seq | 0.610 | 0.004 | 0.800 | 0.600 | 0.750 | 1,234 |" in card
     assert card.count("## Benchmark") == 1 and "Learning curve" in card
+
+
+def test_calibrate_writes_the_chosen_thresholds(tiny_model_dir: Path, toy_pairs_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from training import calibrate
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    best = calibrate.main([str(model), "--pairs", str(toy_pairs_dir), "--samples", "12"])
+    settings = json.loads((model / "config.json").read_text())["restore"]
+    assert settings["keep_threshold"] == best["keep_threshold"] in calibrate.KEEP_THRESHOLDS
+    assert settings["min_confidence"] == best["min_confidence"] in calibrate.MIN_CONFIDENCES
+    record = json.loads((model / "calibration.json").read_text())
+    assert len(record["grid"]) == len(calibrate.KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)
+    assert Seq2SeqEditor.from_pretrained(str(model)).min_confidence == best["min_confidence"]
+
+
+def test_calibrate_prefers_spin_removed_within_bounds() -> None:
+    from training.calibrate import choose
+
+    rows = [
+        {"keep_threshold": 0.5, "min_confidence": 0.0, "spin_removed": 0.5, "damage": 0.02, "clean_changes": 0.0},
+        {"keep_threshold": 0.3, "min_confidence": 0.5, "spin_removed": 0.3, "damage": 0.005, "clean_changes": 0.001},
+        {"keep_threshold": 0.3, "min_confidence": 0.9, "spin_removed": 0.1, "damage": 0.001, "clean_changes": 0.0},
+    ]
+    assert choose(rows, 0.01, 0.003)["min_confidence"] == 0.5
+    assert choose(rows, 0.0001, 0.0)["min_confidence"] == 0.9  # nothing within bounds: least damage

@@ -29,7 +29,10 @@ class Seq2SeqEditor:
     """Propose edits for units of text with a :class:`TagGenForRestoration` model.
 
     ``keep_threshold``: a token is replaced only if the model's probability that it should
-    be kept is below this value (lower means fewer, surer edits).
+    be kept is below this value (lower means fewer, surer edits).  ``min_confidence``: an
+    edit is proposed only if its confidence (tag probability × the geometric mean of its
+    replacement's token probabilities) reaches this value.  Both default to the model's
+    ``config.restore`` settings (see ``training.calibrate``).
     """
 
     def __init__(
@@ -39,6 +42,7 @@ class Seq2SeqEditor:
         device: str = "cpu",
         batch_size: int = 32,
         keep_threshold: float = 0.5,
+        min_confidence: float = 0.0,
         max_words: int = 60,
     ) -> None:
         self.model = model.to(device).eval()
@@ -46,6 +50,7 @@ class Seq2SeqEditor:
         self.device = device
         self.batch_size = batch_size
         self.keep_threshold = keep_threshold
+        self.min_confidence = min_confidence
         self.max_words = max_words
         self.max_length = min(int(model.config.max_position_embeddings) - 2, 256)
         # The decoder's learned positions end at max_position_embeddings; the start token takes one.
@@ -67,7 +72,7 @@ class Seq2SeqEditor:
         model = TagGenForRestoration.from_pretrained(name, dtype=torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(name)
         settings = getattr(model.config, "restore", {}) or {}
-        kwargs = {**{k: settings[k] for k in ("keep_threshold", "max_words") if k in settings}, **kwargs}
+        kwargs = {**{k: settings[k] for k in ("keep_threshold", "min_confidence", "max_words") if k in settings}, **kwargs}
         return cls(model, tokenizer, device=device, batch_size=batch_size, **kwargs)
 
     def propose(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[Edit]]:
@@ -148,7 +153,8 @@ class Seq2SeqEditor:
                     text, lp = written[n]
                     spans.append(Span(a, z, text))
                     span_conf.append(confs[n] * math.exp(lp))
-            results[i] = edits_from_spans(units[i], tokens, spans, span_conf)
+            edits = edits_from_spans(units[i], tokens, spans, span_conf)
+            results[i] = [e for e in edits if e.confidence >= self.min_confidence]
         return results
 
     def _echo_segments(self, units: list[str], plans: list, todo: list[int]) -> list[list[list[int]]]:
