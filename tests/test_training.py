@@ -74,7 +74,7 @@ def test_encoded_pair_is_aligned(tiny_model_dir: Path) -> None:
 
 
 def test_echo_processor_forces_the_format() -> None:
-    from restore.model.editor import MAX_FREE_TOKENS, EchoSpans
+    from restore.model.editor import EchoSpans, free_tokens
 
     markers, eos, sep = [10, 11, 12], 2, 5
     segments = [[[10, 50, 51, sep], [11, 60, sep]]]
@@ -85,7 +85,9 @@ def test_echo_processor_forces_the_format() -> None:
     assert echo.next_token(0, [10, 50, 51, sep, 70]) == (11, False)
     assert echo.next_token(0, [10, 50, 51, sep, 70, 11]) == (60, True)
     assert echo.next_token(0, [10, 50, 51, sep, 70, 11, 60, sep]) == (eos, False)
-    assert echo.next_token(0, [10, 50, 51, sep, 70, 11, 60, sep] + [7] * MAX_FREE_TOKENS) == (eos, True)
+    assert free_tokens([11, 60, sep]) == 6  # a one-subword span may grow to six subwords, no more
+    assert echo.next_token(0, [10, 50, 51, sep, 70, 11, 60, sep] + [7] * 5) == (eos, False)
+    assert echo.next_token(0, [10, 50, 51, sep, 70, 11, 60, sep] + [7] * 6) == (eos, True)
 
 
 def test_bad_arguments_are_refused() -> None:

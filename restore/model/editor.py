@@ -25,6 +25,12 @@ MAX_FREE_TOKENS = 12
 """Longest replacement, in subwords, the decoder may write for one span."""
 
 
+def free_tokens(segment: list[int]) -> int:
+    """Subwords the decoder may write for the span of an echo ``segment`` (``<ek> words <sep>``):
+    spinners change a phrase's length a little, never ten-fold."""
+    return min(MAX_FREE_TOKENS, 2 * (len(segment) - 2) + 4)
+
+
 class Seq2SeqEditor:
     """Propose edits for units of text with a :class:`TagGenForRestoration` model.
 
@@ -130,7 +136,7 @@ class Seq2SeqEditor:
                 plans[i] = (tokens, ranges[: len(segments[row])], confs[: len(segments[row])])
                 span_ids[i][span_ids[i] > len(segments[row])] = 0
             processors.append(EchoSpans(segments, self._marker_list, self.tokenizer.eos_token_id, self._special_ids))
-            max_new = min(max(sum(len(f) + MAX_FREE_TOKENS for f in segs) + 1 for segs in segments), self.max_new_tokens)
+            max_new = min(max(sum(len(f) + free_tokens(f) for f in segs) + 1 for segs in segments), self.max_new_tokens)
         idx = torch.tensor(todo, device=self.device)
         encoder_outputs = self.model.with_spans(states[idx], span_ids[idx])
         gen = self.model.generate(
@@ -167,7 +173,7 @@ class Seq2SeqEditor:
             segs, used = [], 1
             for n, _ in enumerate(plans[i][1]):
                 seg = [self._marker_list[n]] + next(words) + [self._sep_id]
-                used += len(seg) + MAX_FREE_TOKENS
+                used += len(seg) + free_tokens(seg)
                 if used <= self.max_new_tokens:
                     segs.append(seg)
             segments.append(segs)
@@ -232,7 +238,7 @@ class EchoSpans(LogitsProcessor):
             while i < len(seq) and seq[i] != end:
                 i, free = i + 1, free + 1
             if i >= len(seq):
-                return end, free >= MAX_FREE_TOKENS
+                return end, free >= free_tokens(segs[k])
             if end == self.eos_id:
                 return self.eos_id, True
             k += 1
