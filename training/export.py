@@ -5,7 +5,8 @@
 
 Writes fp16 safetensors, config, tokenizer and generation config to the output folder
 (replacing what was there) and a ``README.md`` model card: formulation, data and its
-licenses, steps, tokens seen, wall time, hardware, the learning curve, and the benchmark
+licenses, steps, tokens seen, wall time, hardware, the learning curve, the run's
+``comparison.md`` if it has one (how the formulation was chosen), and the benchmark
 scores of ``benchmarks/results/report.json`` when it has the ``seq2seq`` system.
 """
 
@@ -125,6 +126,9 @@ def model_card(source: Path, run_dir: Path, model: TagGenForRestoration) -> str:
             f"{_fmt(r.get('eval_spin_removed'))} | {_fmt(r.get('eval_damage'))} | "
             f"{_fmt(r.get('eval_precision'))} | {_fmt(r.get('eval_recall'))} |"
         )
+    notes = run_dir / "comparison.md"
+    if notes.exists():
+        lines += ["", notes.read_text().strip()]
     lines += ["", "## Benchmark", ""]
     lines += benchmark_lines()
     return "\n".join(lines) + "\n"
