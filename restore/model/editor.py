@@ -135,6 +135,9 @@ class Seq2SeqEditor:
                 tokens, ranges, confs = plans[i]
                 plans[i] = (tokens, ranges[: len(segments[row])], confs[: len(segments[row])])
                 span_ids[i][span_ids[i] > len(segments[row])] = 0
+            todo, segments = [i for i, s in zip(todo, segments) if s], [s for s in segments if s]
+            if not todo:
+                return results
             processors.append(EchoSpans(segments, self._marker_list, self.tokenizer.eos_token_id, self._special_ids))
             max_new = min(max(sum(len(f) + free_tokens(f) for f in segs) + 1 for segs in segments), self.max_new_tokens)
         idx = torch.tensor(todo, device=self.device)
