@@ -110,7 +110,7 @@ def model_card(source: Path, run_dir: Path, model: TagGenForRestoration) -> str:
         f"hardware: {platform.machine()} {platform.processor() or ''} ({'CUDA' if torch.cuda.is_available() else 'CPU'})",
         f"- learning rate {config.get('training', {}).get('learning_rate', '?')}, batch "
         f"{config.get('training', {}).get('per_device_train_batch_size', '?')}, "
-        f"keep threshold {getattr(c, 'restore', {}).get('keep_threshold', 0.5)}",
+        "decision thresholds: see Calibration",
         "",
         "## Data",
         "",
@@ -195,7 +195,19 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
     card = output / "README.md"
     if not card.exists():
         raise SystemExit(f"restore error: no model card at {card}; export a run first")
-    head = card.read_text().split("## Benchmark")[0]
+    head = card.read_text().split("## Calibration")[0].split("## Benchmark")[0]
+    calibration = output / "calibration.json"
+    if calibration.exists():
+        record = json.loads(calibration.read_text())
+        best = record["chosen"]
+        head += (
+            "## Calibration\n\n"
+            f"`python -m training.calibrate` on {record['samples']} units of the pairs' {record['split']} split "
+            f"(damage ≤ {record['max_damage']}, unspun words changed ≤ {record['max_clean_changes']}) chose "
+            f"keep_threshold {best['keep_threshold']} and min_confidence {best['min_confidence']}: spin removed "
+            f"{best['spin_removed']:.3f}, damage {best['damage']:.4f}, unspun words changed {best['clean_changes']:.4f} "
+            "there. The whole grid is in `calibration.json`.\n\n"
+        )
     card.write_text(head + "## Benchmark\n\n" + "\n".join(benchmark_lines()) + "\n")
     print(f"updated the benchmark section of {card}")
     return card

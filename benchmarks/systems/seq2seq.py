@@ -57,6 +57,6 @@ class Seq2SeqSystem:
             "model": model_hash(self.model_dir),
             "params": sum(p.numel() for p in editor.model.parameters()),
             "architecture": ",".join(config.get("architectures", [])),
-            "decoding": f"greedy|keep_threshold:{getattr(editor, 'keep_threshold', 'n/a')}"
+            "decoding": f"greedy|keep_threshold:{getattr(editor, 'keep_threshold', 'n/a')}|min_confidence:{getattr(editor, 'min_confidence', 'n/a')}"
             f"|batch:{getattr(editor, 'batch_size', 'n/a')}|max_words:{editor.max_words}",
         }
