@@ -21,8 +21,8 @@ from restore.edits import apply_edits
 from restore.model.editor import Seq2SeqEditor
 from restore.model.modeling import TagGenConfig
 from restore.text import protected_mask
+from training.train import METRIC_PATH
 
-METRIC_PATH = str(Path(__file__).resolve().parent.parent / "benchmarks" / "metrics" / "restoration")
 KEEP_THRESHOLDS = (0.5, 0.3, 0.15, 0.05)
 MIN_CONFIDENCES = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
