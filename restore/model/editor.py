@@ -15,7 +15,7 @@ import torch
 from transformers import AutoTokenizer, LogitsProcessor, LogitsProcessorList, PreTrainedTokenizerFast
 
 from restore.edits import Edit
-from restore.model.encoding import first_subwords, subword_to_token
+from restore.model.encoding import first_subwords, subword_span_ids, subword_to_token
 from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, spans_from_tags
 from restore.model.modeling import TagGenForRestoration
 from restore.text import tokenize
@@ -117,10 +117,7 @@ class Seq2SeqEditor:
                     tags.append(int(p[1:].argmax()) + 1)
                     tag_conf.append(float(1.0 - p[KEEP]))
             ranges = spans_from_tags(tags)[: len(MARKERS)]
-            for n, (a, z) in enumerate(ranges, start=1):
-                for pos, k in enumerate(sub2tok):
-                    if a <= k < z:
-                        span_ids[i, pos] = n
+            span_ids[i] = torch.tensor(subword_span_ids(sub2tok, ranges, len(tokens)))
             confs = [min(tag_conf[a:z]) for a, z in ranges]
             plans.append((tokens, ranges, confs))
         todo = [i for i, (_, ranges, _) in enumerate(plans) if ranges]

@@ -13,7 +13,7 @@ from bisect import bisect_right
 from transformers import PreTrainedTokenizerFast
 
 from restore.model.formulation import BEGIN, INSIDE, MAX_SPANS, SEP, Span, marker, spans_from_pair, tags_from_spans
-from restore.text import Token, tokenize
+from restore.text import Token
 
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>", SEP]
 
@@ -41,6 +41,14 @@ def first_subwords(sub2tok: list[int], n_tokens: int) -> list[int]:
         if k >= 0 and first[k] == -1:
             first[k] = pos
     return first
+
+
+def subword_span_ids(sub2tok: list[int], ranges: list[tuple[int, int]], n_tokens: int) -> list[int]:
+    """Per subword, the 1-based number of the token range ``[first, last)`` it lies in (0 if none)."""
+    token_span = [0] * n_tokens
+    for n, (first, last) in enumerate(ranges, start=1):
+        token_span[first:last] = [n] * (last - first)
+    return [token_span[k] if k >= 0 else 0 for k in sub2tok]
 
 
 def encode_pairs(
@@ -104,28 +112,22 @@ def encode_pair(
 def _source_labels(n_tokens: int, spans: list[Span], kept: list[Span], sub2tok: list[int]) -> tuple[list[int], list[int]]:
     """Per-subword tags and span ids; the tokens of spans not ``kept`` get tag -100."""
     token_tags = tags_from_spans(n_tokens, spans)
-    token_span = [0] * n_tokens
     kept_ids = {id(s) for s in kept}
     for s in spans:
-        for i in range(s.first, s.last):
-            if id(s) in kept_ids:
-                token_span[i] = kept.index(s) + 1
-            else:
-                token_tags[i] = -100
-    tag_labels, span_ids = [], []
+        if id(s) not in kept_ids:
+            token_tags[s.first : s.last] = [-100] * (s.last - s.first)
+    tag_labels = []
     prev = -1
     for k in sub2tok:
         if k < 0:
             tag_labels.append(-100)
-            span_ids.append(0)
         else:
             tag = token_tags[k]
             if tag == BEGIN and k == prev:
                 tag = INSIDE  # a later subword of the span's first token
             tag_labels.append(tag)
-            span_ids.append(token_span[k])
         prev = k
-    return tag_labels, span_ids
+    return tag_labels, subword_span_ids(sub2tok, [(s.first, s.last) for s in kept], n_tokens)
 
 
-__all__ = ["SPECIAL_TOKENS", "encode_pair", "encode_pairs", "first_subwords", "subword_to_token"]
+__all__ = ["SPECIAL_TOKENS", "encode_pair", "encode_pairs", "first_subwords", "subword_span_ids", "subword_to_token"]
