@@ -14,7 +14,7 @@ from benchmarks import suites as S
 from benchmarks.report import failure_examples
 from benchmarks.systems import REGISTRY, SystemUnavailable
 from benchmarks.systems.lexicon import LexiconEditor
-from benchmarks.systems.lexicon.channel import Channel
+from restore.spin.inverse import Channel
 from benchmarks.systems.seq2seq import Seq2SeqSystem
 
 TINY = Path(__file__).parent / "data" / "bench_tiny.jsonl"

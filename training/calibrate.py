@@ -2,9 +2,12 @@
 
     python -m training.calibrate restore/models/default --pairs data/pairs --samples 600
 
-Restores ``--samples`` units of the pairs' validation split with every ``keep_threshold``
-of the grid, filters the edits by every ``min_confidence``, scores each setting with the
-restoration metric, and keeps the setting with the most spin removed whose damage on
+Restores ``--samples`` units of the pairs' validation split, and the clean side of
+``--clean_samples`` more as genuine text (nothing should change there).  If the model carries candidate
+tables, every candidate edit is scored once and a logistic model of its features
+(``CANDIDATE_FEATURES``) is fitted to whether it is one of the reference's edits: that gives
+candidates their confidence.  Then every ``keep_threshold`` × ``candidate_keep_threshold`` ×
+``min_confidence`` setting of the grid is scored with the restoration metric, and keeps the setting with the most spin removed whose damage on
 spun units stays within ``--max_damage`` and whose changes to unspun units stay within
 ``--max_clean_changes``.  Writes it into the model's ``config.json`` (``restore``
 settings read by :class:`restore.model.editor.Seq2SeqEditor`) and the whole grid to
@@ -15,48 +18,108 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
-from restore.edits import apply_edits
-from restore.model.editor import Seq2SeqEditor
+from restore.edits import Edit, apply_edits
+from restore.model.editor import CANDIDATE_FEATURES, Seq2SeqEditor, most_confident
 from restore.model.modeling import TagGenConfig
-from restore.text import protected_mask
+from restore.text import protected_mask, tokenize
 from training.train import METRIC_PATH
 
-KEEP_THRESHOLDS = (0.5, 0.3, 0.15, 0.05)
+KEEP_THRESHOLDS = (0.5, 0.3, 0.15, 0.05, 0.0)  # 0.0: no generated edits
+CANDIDATE_KEEP_THRESHOLDS = (0.9, 0.7, 0.5, 0.3)
 MIN_CONFIDENCES = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
-def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[bool]) -> list[dict]:
-    """Metric scores of every (keep_threshold, min_confidence) setting on the pairs."""
+def candidate_labels(spun: list[str], clean: list[str], candidates: list[list]) -> list[list[bool]]:
+    """Whether each candidate edit, made alone, brings its unit closer to the reference
+    (fewer word-level edits: the measure behind spin removed)."""
+    from rapidfuzz.distance import Levenshtein
+
+    labels = []
+    for s, c, cands in zip(spun, clean, candidates):
+        reference = [t.text for t in tokenize(c)]
+        before = Levenshtein.distance([t.text for t in tokenize(s)], reference)
+        labels.append([
+            Levenshtein.distance([t.text for t in tokenize(apply_edits(s, [ce.edit]))], reference) < before
+            for ce in cands
+        ])
+    return labels
+
+
+def fit_candidate_weights(features: list[tuple[float, ...]], labels: list[bool], l2: float = 1e-3) -> list[float]:
+    """Logistic regression of ``labels`` on ``features``: [bias, *weights]."""
+    import torch
+
+    x = torch.tensor(features, dtype=torch.float64)
+    y = torch.tensor(labels, dtype=torch.float64)
+    w = torch.zeros(x.shape[1] + 1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([w], max_iter=500, line_search_fn="strong_wolfe")
+
+    def loss():
+        opt.zero_grad()
+        z = w[0] + x @ w[1:]
+        value = torch.nn.functional.binary_cross_entropy_with_logits(z, y) + l2 * (w[1:] ** 2).sum()
+        value.backward()
+        return value
+
+    opt.step(loss)
+    return [round(float(v), 5) for v in w.detach()]
+
+
+def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[bool]) -> tuple[list[dict], list[float] | None]:
+    """Metric scores of every (keep_threshold, candidate_keep_threshold, min_confidence)
+    setting on the pairs, and the candidate weights fitted on them (None without candidates)."""
     import evaluate
 
     metric = evaluate.load(METRIC_PATH)
     masks = [protected_mask(s) for s in spun]
     spun_idx = [i for i, u in enumerate(unspun) if not u]
     clean_idx = [i for i, u in enumerate(unspun) if u]
+
+    def measure(proposals: list[list[Edit]], floor: float) -> dict:
+        restored = [apply_edits(s, most_confident(es, floor)) for s, es in zip(spun, proposals)]
+        scores = metric.compute(
+            sources=[spun[i] for i in spun_idx], predictions=[restored[i] for i in spun_idx],
+            references=[clean[i] for i in spun_idx],
+        )
+        untouched = metric.compute(
+            sources=[spun[i] for i in clean_idx], predictions=[restored[i] for i in clean_idx],
+            references=[clean[i] for i in clean_idx],
+        ) if clean_idx else {"damage": 0.0}
+        return {"spin_removed": scores["spin_removed"], "damage": scores["damage"],
+                "precision": scores["precision"], "recall": scores["recall"], "clean_changes": untouched["damage"]}
+
+    editor = Seq2SeqEditor.from_pretrained(
+        model_dir, keep_threshold=KEEP_THRESHOLDS[0], min_confidence=0.0,
+        candidate_keep_threshold=max(CANDIDATE_KEEP_THRESHOLDS), candidate_weights=None,
+    )
+    weights = None
+    candidates: list[list] = [[] for _ in spun]
+    if editor.candidates is not None:
+        candidates = [cs for _, cs in editor.propose_all(spun, masks)]
+        labels = candidate_labels(spun, clean, candidates)
+        flat = [(ce.features, ok) for cs, ls in zip(candidates, labels) for ce, ok in zip(cs, ls)]
+        if flat and any(ok for _, ok in flat) and not all(ok for _, ok in flat):
+            weights = fit_candidate_weights([f for f, _ in flat], [ok for _, ok in flat])
+            editor.candidate_weights = weights
+            candidates = [[replace(ce, edit=replace(ce.edit, confidence=editor.candidate_confidence(ce.features)))
+                           for ce in cs] for cs in candidates]
+        print(f"candidates: {len(flat)} scored, {sum(ok for _, ok in flat)} right; weights {weights}")
+    editor.candidates = None
     rows = []
     for keep in KEEP_THRESHOLDS:
-        editor = Seq2SeqEditor.from_pretrained(model_dir, keep_threshold=keep, min_confidence=0.0)
-        proposals = editor.propose(spun, masks)
-        for floor in MIN_CONFIDENCES:
-            restored = [apply_edits(s, [e for e in es if e.confidence >= floor]) for s, es in zip(spun, proposals)]
-            scores = metric.compute(
-                sources=[spun[i] for i in spun_idx], predictions=[restored[i] for i in spun_idx],
-                references=[clean[i] for i in spun_idx],
-            )
-            untouched = metric.compute(
-                sources=[spun[i] for i in clean_idx], predictions=[restored[i] for i in clean_idx],
-                references=[clean[i] for i in clean_idx],
-            ) if clean_idx else {"damage": 0.0}
-            rows.append({
-                "keep_threshold": keep, "min_confidence": floor,
-                "spin_removed": scores["spin_removed"], "damage": scores["damage"],
-                "precision": scores["precision"], "recall": scores["recall"],
-                "clean_changes": untouched["damage"],
-            })
-            print(json.dumps(rows[-1]))
-    return rows
+        editor.keep_threshold = keep
+        generated = editor.propose(spun, masks)
+        for cand_keep in CANDIDATE_KEEP_THRESHOLDS if weights is not None else (None,):
+            for floor in MIN_CONFIDENCES:
+                proposals = [g + [ce.edit for ce in cs if cand_keep is not None and ce.doubt > 1.0 - cand_keep]
+                             for g, cs in zip(generated, candidates)]
+                rows.append({"keep_threshold": keep, "candidate_keep_threshold": cand_keep,
+                             "min_confidence": floor, **measure(proposals, floor)})
+                print(json.dumps(rows[-1]))
+    return rows, weights
 
 
 def choose(rows: list[dict], max_damage: float, max_clean_changes: float) -> dict:
@@ -72,22 +135,35 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("model_dir", help="an exported model folder (training.export)")
     parser.add_argument("--pairs", default="data/pairs", help="pairs dataset (its validation split is used)")
     parser.add_argument("--samples", type=int, default=600, help="validation units to restore")
+    parser.add_argument("--clean_samples", type=int, default=300, help="more validation units whose clean side is restored as genuine text")
     parser.add_argument("--max_damage", type=float, default=0.01, help="largest damage allowed on spun units")
     parser.add_argument("--max_clean_changes", type=float, default=0.003, help="largest share of words changed in unspun units")
     args = parser.parse_args(argv)
 
     from datasets import load_from_disk
 
-    dev = load_from_disk(args.pairs)["validation"].shuffle(seed=7)
-    dev = dev.select(range(min(args.samples, len(dev))))
-    rows = score_grid(args.model_dir, list(dev["spun"]), list(dev["clean"]), [p == "none" for p in dev["profile"]])
+    validation = load_from_disk(args.pairs)["validation"].shuffle(seed=7)
+    dev = validation.select(range(min(args.samples, len(validation))))
+    genuine = validation.select(range(len(dev), min(len(dev) + args.clean_samples, len(validation))))
+    spun = list(dev["spun"]) + list(genuine["clean"])
+    clean = list(dev["clean"]) + list(genuine["clean"])
+    unspun = [p == "none" for p in dev["profile"]] + [True] * len(genuine)
+    rows, weights = score_grid(args.model_dir, spun, clean, unspun)
     best = choose(rows, args.max_damage, args.max_clean_changes)
     config = TagGenConfig.from_pretrained(args.model_dir)
-    config.restore = {**(getattr(config, "restore", None) or {}),
-                      "keep_threshold": best["keep_threshold"], "min_confidence": best["min_confidence"]}
+    settings = {k: v for k, v in (getattr(config, "restore", None) or {}).items()
+                if k not in ("candidate_keep_threshold", "candidate_weights")}
+    settings.update(keep_threshold=best["keep_threshold"], min_confidence=best["min_confidence"])
+    if weights is not None and best["candidate_keep_threshold"] is not None:
+        settings.update(candidate_keep_threshold=best["candidate_keep_threshold"], candidate_weights=weights)
+    else:
+        settings.update(candidate_keep_threshold=0.0)  # candidates off
+    config.restore = settings
     config.save_pretrained(args.model_dir)
-    record = {"pairs": args.pairs, "split": "validation", "samples": len(dev), "max_damage": args.max_damage,
-              "max_clean_changes": args.max_clean_changes, "chosen": best, "grid": rows}
+    record = {"pairs": args.pairs, "split": "validation", "samples": len(dev), "clean_samples": len(genuine),
+              "max_damage": args.max_damage,
+              "max_clean_changes": args.max_clean_changes, "candidate_features": list(CANDIDATE_FEATURES),
+              "candidate_weights": weights, "chosen": best, "grid": rows}
     (Path(args.model_dir) / "calibration.json").write_text(json.dumps(record, indent=1) + "\n")
     print("chosen:", json.dumps(best))
     return best

@@ -2,23 +2,59 @@
 
 An *editor* has ``max_words`` and ``propose(units, protected) -> list[list[Edit]]``; the
 :class:`restore.Restorer` segments text into units, calls it, and reassembles.  Here one
-call tags every token of every unit in one encoder pass per batch, then runs the decoder
-only for units with spans to fill, greedily (deterministic).
+call tags every token of every unit in one encoder pass per batch, then proposes edits two
+ways and keeps the most confident of overlapping ones:
+
+* *generated*: the decoder writes a replacement for each tagged span, greedily;
+* *candidates*: where the spinner's inverted tables (:class:`restore.spin.inverse.Channel`,
+  shipped beside the model as ``candidates.tsv.gz``, with counts from training pairs) list
+  clean phrases for a run of words the tagger doubts, a logistic model of the tag doubt and
+  the tables' statistics (:data:`CANDIDATE_FEATURES`) scores each; the likeliest is proposed.
+
+Deterministic: greedy decoding, no sampling.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from transformers import AutoTokenizer, LogitsProcessor, LogitsProcessorList, PreTrainedTokenizerFast
 
-from restore.edits import Edit
+from restore.edits import Edit, edit_kind
 from restore.model.encoding import first_subwords, subword_span_ids, subword_to_token
 from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, spans_from_tags
 from restore.model.modeling import TagGenForRestoration
-from restore.text import tokenize
+from restore.spin.articles import agree
+from restore.spin.inverse import Channel, match_apostrophes, neighbours, norm
+from restore.text import Token, tokenize
+
+CANDIDATES_FILE = "candidates.tsv.gz"
+"""The inverted spinner tables a model folder may carry (written by ``training.export``)."""
+_ARTICLES = frozenset({"a", "an"})
+
+CANDIDATE_FEATURES = (
+    "log tag doubt",  # log(1 - the highest keep probability among the span's words)
+    "channel log-prob",  # log P(clean | spun) of the candidate tables (see training.candidates)
+    "span words",
+    "log candidates",  # how many candidates the span has
+    "unchanged log-prob",  # log P(the spun-looking words are genuine), from the tables
+    "context fit",  # word-bigram log-score of the candidate between its neighbours minus the spun words'
+)
+"""What a candidate edit's confidence is computed from (in this order)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateEdit:
+    """A candidate replacement of tokens ``span`` from the inverted tables, scored."""
+
+    span: tuple[int, int]
+    source: str  # the clean phrase as the tables write it
+    doubt: float  # 1 - the highest keep probability among the span's words
+    features: tuple[float, ...]  # CANDIDATE_FEATURES
+    edit: Edit  # confidence = candidate_confidence(features)
 
 
 MAX_FREE_TOKENS = 12
@@ -38,7 +74,12 @@ class Seq2SeqEditor:
     be kept is below this value (lower means fewer, surer edits).  ``min_confidence``: an
     edit is proposed only if its confidence (tag probability × the geometric mean of its
     replacement's token probabilities) reaches this value.  Both default to the model's
-    ``config.restore`` settings (see ``training.calibrate``).
+    ``config.restore`` settings (see ``training.calibrate``).  ``candidates``: the inverted
+    spinner tables to draw candidate replacements from (None: generated edits only);
+    ``candidate_keep_threshold``: a run of words is considered only if the model's
+    probability that each of its words should be kept is below this value;
+    ``candidate_weights``: the logistic model behind :meth:`candidate_confidence`
+    (``training.calibrate`` fits it).
     """
 
     def __init__(
@@ -50,6 +91,9 @@ class Seq2SeqEditor:
         keep_threshold: float = 0.5,
         min_confidence: float = 0.0,
         max_words: int = 60,
+        candidates: Channel | None = None,
+        candidate_keep_threshold: float = 0.5,
+        candidate_weights: list[float] | None = None,
     ) -> None:
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
@@ -58,6 +102,9 @@ class Seq2SeqEditor:
         self.keep_threshold = keep_threshold
         self.min_confidence = min_confidence
         self.max_words = max_words
+        self.candidates = candidates
+        self.candidate_keep_threshold = candidate_keep_threshold
+        self.candidate_weights = candidate_weights
         self.max_length = min(int(model.config.max_position_embeddings) - 2, 256)
         # The decoder's learned positions end at max_position_embeddings; the start token takes one.
         self.max_new_tokens = int(model.config.max_position_embeddings) - 1
@@ -73,12 +120,19 @@ class Seq2SeqEditor:
     def from_pretrained(
         cls, path_or_hub_id: str | Path, device: str = "cpu", batch_size: int = 32, **kwargs
     ) -> "Seq2SeqEditor":
-        """Load model (with its generation config) and tokenizer from a folder or a Hub id."""
+        """Load model (with its generation config), tokenizer and, if the folder has one,
+        the candidate tables from a folder or a Hub id."""
+        from transformers.utils import cached_file
+
         name = str(path_or_hub_id)
         model = TagGenForRestoration.from_pretrained(name, dtype=torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(name)
         settings = getattr(model.config, "restore", {}) or {}
-        kwargs = {**{k: settings[k] for k in ("keep_threshold", "min_confidence", "max_words") if k in settings}, **kwargs}
+        known = ("keep_threshold", "min_confidence", "max_words", "candidate_keep_threshold", "candidate_weights")
+        kwargs = {**{k: settings[k] for k in known if k in settings}, **kwargs}
+        if "candidates" not in kwargs:
+            path = cached_file(name, CANDIDATES_FILE, _raise_exceptions_for_missing_entries=False)
+            kwargs["candidates"] = Channel.load(path) if path else None
         return cls(model, tokenizer, device=device, batch_size=batch_size, **kwargs)
 
     def propose(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[Edit]]:
@@ -91,7 +145,7 @@ class Seq2SeqEditor:
         return out
 
     @torch.inference_mode()
-    def _propose_batch(self, units: list[str], protected: list[list[bool]] | None) -> list[list[Edit]]:
+    def _propose_batch(self, units: list[str], protected: list[list[bool]] | None, raw: bool = False) -> list:
         enc = self.tokenizer(
             units, truncation=True, max_length=self.max_length, padding=True,
             return_offsets_mapping=True, return_tensors="pt",
@@ -99,27 +153,40 @@ class Seq2SeqEditor:
         input_ids = enc["input_ids"].to(self.device)
         attention_mask = enc["attention_mask"].to(self.device)
         states, tag_logits = self.model.encode(input_ids, attention_mask)
-        tag_probs = tag_logits.float().softmax(-1).cpu()
+        keep_probs = tag_logits.float().softmax(-1).cpu()
         span_ids = torch.zeros_like(input_ids)
+        views: list[_UnitView] = []
         plans: list[tuple[list, list[tuple[int, int]], list[float]]] = []
         for i, unit in enumerate(units):
             tokens = tokenize(unit)
             sub2tok = subword_to_token([tuple(o) for o in enc["offset_mapping"][i].tolist()], tokens)
             first = first_subwords(sub2tok, len(tokens))
+            free = [pos >= 0 and not (protected is not None and protected[i][k]) for k, pos in enumerate(first)]
+            p_keep = [float(keep_probs[i, pos, KEEP]) if pos >= 0 else 1.0 for pos in first]
+            views.append(_UnitView(tokens, sub2tok, free, p_keep))
             tags, tag_conf = [], []
             for k, pos in enumerate(first):
-                blocked = pos < 0 or (protected is not None and protected[i][k])
-                p = tag_probs[i, pos] if pos >= 0 else None
-                if blocked or p[KEEP] >= self.keep_threshold:
+                if not free[k] or p_keep[k] >= self.keep_threshold:
                     tags.append(KEEP)
                     tag_conf.append(1.0)
                 else:
-                    tags.append(int(p[1:].argmax()) + 1)
-                    tag_conf.append(float(1.0 - p[KEEP]))
+                    tags.append(int(keep_probs[i, pos, 1:].argmax()) + 1)
+                    tag_conf.append(1.0 - p_keep[k])
             ranges = spans_from_tags(tags)[: len(MARKERS)]
             span_ids[i] = torch.tensor(subword_span_ids(sub2tok, ranges, len(tokens)))
             confs = [min(tag_conf[a:z]) for a, z in ranges]
             plans.append((tokens, ranges, confs))
+        generated = self._generated_edits(units, plans, states, attention_mask, span_ids)
+        candidates = (
+            self._candidate_edits(units, views)
+            if self.candidates is not None else [[] for _ in units]
+        )
+        if raw:
+            return list(zip(generated, candidates))
+        return [most_confident(g + [c.edit for c in cs], self.min_confidence) for g, cs in zip(generated, candidates)]
+
+    def _generated_edits(self, units, plans, states, attention_mask, span_ids) -> list[list[Edit]]:
+        """The decoder's own replacement for each tagged span (greedy)."""
         todo = [i for i, (_, ranges, _) in enumerate(plans) if ranges]
         results: list[list[Edit]] = [[] for _ in units]
         if not todo:
@@ -159,9 +226,54 @@ class Seq2SeqEditor:
                     text, lp = written[n]
                     spans.append(Span(a, z, text))
                     span_conf.append(confs[n] * math.exp(lp))
-            edits = edits_from_spans(units[i], tokens, spans, span_conf)
-            results[i] = [e for e in edits if e.confidence >= self.min_confidence]
+            results[i] = edits_from_spans(units[i], tokens, spans, span_conf)
         return results
+
+    def _candidate_edits(self, units, views) -> list[list["CandidateEdit"]]:
+        """For each doubted run of words the candidate tables know, every candidate as an edit
+        with its features (see :data:`CANDIDATE_FEATURES`) and confidence."""
+        results: list[list[CandidateEdit]] = [[] for _ in units]
+        tables = self.candidates
+        for i, (unit, view) in enumerate(zip(units, views)):
+            for a, z, cands in tables.spans(unit, view.tokens, view.free):
+                doubt = 1.0 - max(view.p_keep[a:z])
+                if doubt <= 1.0 - self.candidate_keep_threshold:
+                    continue
+                spun = unit[view.tokens[a].start : view.tokens[z - 1].end]
+                key = tuple(norm(t.text) for t in view.tokens[a:z])
+                unchanged = tables.unchanged_logp.get(key, tables.keep_logp.get(key[0], 0.0))
+                before, after = neighbours(view.tokens, a, z)
+                spun_fit = tables.context_logp(key, before, after)
+                for c in cands:
+                    replacement = match_apostrophes(_match_case(c.source, spun), spun, unit)
+                    if replacement == spun:
+                        continue
+                    features = (
+                        math.log(max(doubt, 1e-6)), c.logp, float(z - a), math.log(len(cands)), unchanged,
+                        tables.context_logp(c.words, before, after) - spun_fit,
+                    )
+                    edit = _edit_with_article(unit, view, a, z, replacement, self.candidate_confidence(features))
+                    results[i].append(CandidateEdit((a, z), c.source, doubt, features, edit))
+        return results
+
+    def candidate_confidence(self, features: tuple[float, ...]) -> float:
+        """P(the candidate is right): the calibrated logistic model of :data:`CANDIDATE_FEATURES`
+        if the model has one (``config.restore["candidate_weights"]``), else tag doubt × the
+        candidate's probability in the tables."""
+        if self.candidate_weights:
+            bias, *weights = self.candidate_weights
+            z = bias + sum(w * f for w, f in zip(weights, features))
+            return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+        return math.exp(features[0] + features[1])  # tag doubt × P(candidate | spun words)
+
+    def propose_all(self, units: list[str], protected: list[list[bool]] | None = None):
+        """For calibration: per unit, the generated edits (no confidence floor) and every
+        scored candidate (:class:`CandidateEdit`), before any choice between them."""
+        out = []
+        for b in range(0, len(units), self.batch_size):
+            masks = None if protected is None else protected[b : b + self.batch_size]
+            out.extend(self._propose_batch(units[b : b + self.batch_size], masks, raw=True))
+        return out
 
     def _echo_segments(self, units: list[str], plans: list, todo: list[int]) -> list[list[list[int]]]:
         """For each unit to decode, the forced segments ``<ek> spun words <sep>`` of its spans,
@@ -256,3 +368,49 @@ class EchoSpans(LogitsProcessor):
                 out[row, self.eos_id] = float("-inf")
                 out[row, tok] = keep
         return out
+
+
+class _UnitView:
+    """What the editor knows of one unit after tagging: its tokens, the subword → token map,
+    which tokens may change, and each token's probability of being kept."""
+
+    __slots__ = ("tokens", "sub2tok", "free", "p_keep")
+
+    def __init__(self, tokens: list[Token], sub2tok: list[int], free: list[bool], p_keep: list[float]) -> None:
+        self.tokens, self.sub2tok, self.free, self.p_keep = tokens, sub2tok, free, p_keep
+
+
+def _match_case(phrase: str, spun: str) -> str:
+    """``phrase`` capitalised like ``spun``'s first letter (tables are lower case)."""
+    if spun[:1].isupper() and phrase[:1].islower():
+        return phrase[:1].upper() + phrase[1:]
+    return phrase
+
+
+def _edit_with_article(unit: str, view: _UnitView, a: int, z: int, replacement: str, confidence: float) -> Edit:
+    """The edit replacing tokens ``[a, z)``; a free ``a``/``an`` just before them is made to
+    agree with the replacement (``an information convention`` -> ``a news conference``)."""
+    tokens = view.tokens
+    start, end = tokens[a].start, tokens[z - 1].end
+    if (
+        a > 0 and view.free[a - 1] and tokens[a - 1].text.lower() in _ARTICLES
+        and unit[tokens[a - 1].end : start] == " "
+    ):
+        article = tokens[a - 1].text
+        fixed = agree(article, replacement.split()[0])
+        if fixed != article:
+            start, replacement = tokens[a - 1].start, f"{fixed} {replacement}"
+    before = unit[start:end]
+    return Edit(start, end, before, replacement, edit_kind(before, replacement), confidence)
+
+
+def most_confident(edits: list[Edit], min_confidence: float) -> list[Edit]:
+    """Edits at or above ``min_confidence``, the more confident first where they overlap;
+    sorted by position."""
+    chosen: list[Edit] = []
+    for e in sorted(edits, key=lambda e: -e.confidence):
+        if e.confidence < min_confidence:
+            break
+        if all(e.end <= c.start or c.end <= e.start for c in chosen):
+            chosen.append(e)
+    return sorted(chosen, key=lambda e: e.start)

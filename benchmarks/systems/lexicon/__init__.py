@@ -13,7 +13,7 @@ from __future__ import annotations
 from restore.edits import Edit
 from restore.text import protected_mask, tokenize
 
-from benchmarks.systems.lexicon.channel import Channel
+from restore.spin.inverse import Channel
 from benchmarks.systems.lexicon.decoder import Decoder
 from benchmarks.systems.lexicon.lm import LANGUAGE_MODELS
 

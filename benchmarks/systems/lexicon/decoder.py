@@ -18,7 +18,7 @@ from restore.edits import Edit, edit_kind
 from restore.spin.articles import agree
 from restore.text import Token
 
-from benchmarks.systems.lexicon.channel import Channel, norm
+from restore.spin.inverse import Channel, match_apostrophes, norm
 from benchmarks.systems.lexicon.lm import BOS
 
 EOS = "</s>"
@@ -163,7 +163,7 @@ class Decoder:
             for first, stop, after in arc.changes:
                 start, end = tokens[first].start, tokens[stop - 1].end
                 before = text[start:end]
-                after = _apostrophes(after, before, text)
+                after = match_apostrophes(after, before, text)
                 if after != before:
                     confidence = 1.0 / (1.0 + math.exp(-margin)) if margin < 50 else 1.0
                     edits.append(Edit(start, end, before, after, edit_kind(before, after), confidence))
@@ -173,11 +173,3 @@ class Decoder:
 def _joinable(gap: str) -> bool:
     """One plain space: the only gap the spinner's phrases span (other whitespace stays as it is)."""
     return gap == " "
-
-
-def _apostrophes(after: str, before: str, text: str) -> str:
-    """Write the replacement's apostrophes in the style of the text it replaces."""
-    if "'" not in after:
-        return after
-    curly = "’" in before or ("'" not in before and text.count("’") > text.count("'"))
-    return after.replace("'", "’") if curly else after

@@ -1,0 +1,226 @@
+"""The spinner's own tables, inverted: which clean phrases a spun phrase may come from.
+
+Used as the channel model of the benchmark's lexicon baseline and as the candidate list of
+the seq2seq editor (``restore.model.editor``), which ships it next to the model
+(``candidates.tsv.gz``, see :meth:`Channel.save`).
+
+A spinner table entry ``source -> choices`` with spin probability ``p`` (the profile's rate
+times the entry's weight, capped at 1) gives, for every choice ``c``, P(c | source) =
+p / len(choices), and P(source | source) = 1 − p for a source left alone.  The rate of a given
+text is unknown, so both are averaged over :data:`RATE_SCALES` times the profile's default.
+Inverting all entries maps each spun phrase to the clean phrases that could have produced it.  The tables hold surface forms
+already inflected by the spinner's builder, so the inverted pairs are inflected pairs.
+Several profiles are mixed with equal weight.  Only the tables are read, never a reference.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from restore.text import Token, tokenize
+
+BOUNDARY_START, BOUNDARY_END = "<s>", "</s>"
+"""What the word counts write for punctuation or a unit's end before / after a word."""
+RATE_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5)
+Table = dict[str, tuple[float, tuple[str, ...]]]  # source -> (weight, choices), as restore.spin.tables
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A clean phrase that a spun phrase may come from, and log P(spun | clean)."""
+
+    source: str
+    words: tuple[str, ...]
+    logp: float
+
+
+def norm(word: str) -> str:
+    """The form words are compared in: lower case, straight apostrophes."""
+    return word.lower().replace("’", "'")
+
+
+def _words(phrase: str) -> tuple[str, ...] | None:
+    """The normalised word tokens of ``phrase``, or None if it holds punctuation."""
+    toks = tokenize(phrase)
+    if not toks or not all(t.is_word for t in toks):
+        return None
+    return tuple(norm(t.text) for t in toks)
+
+
+def neighbours(tokens: list[Token], a: int, z: int) -> tuple[str, str]:
+    """The word before token ``a`` and after token ``z - 1`` (normalised), or the boundary
+    symbols where punctuation or the unit's end is there instead."""
+    before = norm(tokens[a - 1].text) if a > 0 and tokens[a - 1].is_word else BOUNDARY_START
+    after = norm(tokens[z].text) if z < len(tokens) and tokens[z].is_word else BOUNDARY_END
+    return before, after
+
+
+def match_apostrophes(after: str, before: str, text: str) -> str:
+    """Write the replacement's apostrophes in the style of the text it replaces."""
+    if "'" not in after:
+        return after
+    curly = "’" in before or ("'" not in before and text.count("’") > text.count("'"))
+    return after.replace("'", "’") if curly else after
+
+
+class Channel:
+    """Inverted spinner tables: spun word tuple -> candidates; keep probabilities per word."""
+
+    def __init__(self, tables: list[tuple[Table, float]] = ()):
+        """``tables``: (merged table, spin rate) per profile; mixed with equal weight."""
+        share = 1.0 / max(len(tables), 1)
+        prob: dict[tuple[str, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        keep: dict[str, float] = defaultdict(float)
+        for table, rate in tables:
+            for source, (weight, choices) in table.items():
+                p = sum(min(1.0, scale * rate * weight) for scale in RATE_SCALES) / len(RATE_SCALES)
+                source_words = _words(source)
+                if source_words is None or p <= 0:
+                    continue
+                if len(source_words) == 1:
+                    keep[source_words[0]] += share * p
+                for choice in choices:
+                    spun = _words(choice)
+                    if spun is None or spun == source_words:
+                        continue
+                    prob[spun][source] += share * p / len(choices)
+        self.candidates: dict[tuple[str, ...], list[Candidate]] = {
+            spun: [Candidate(s, _words(s), math.log(p)) for s, p in sorted(sources.items())]  # type: ignore[arg-type]
+            for spun, sources in prob.items()
+        }
+        self.keep_logp: dict[str, float] = {w: math.log(max(1.0 - p, 1e-3)) for w, p in keep.items()}
+        self.unchanged_logp: dict[tuple[str, ...], float] = {}
+        self.unigrams: dict[str, int] = {}
+        self.bigrams: dict[tuple[str, str], int] = {}
+        self._index()
+
+    def context_logp(self, words: tuple[str, ...], before: str, after: str) -> float:
+        """Log-score of ``words`` between ``before`` and ``after`` under the word bigram counts
+        (stupid backoff to unigrams; ``<s>``/``</s>`` stand for punctuation and unit ends)."""
+        total = self._total or 1
+        score, prev = 0.0, before
+        for w in (*words, after):
+            pair = self.bigrams.get((prev, w), 0)
+            if pair:
+                score += math.log(pair / max(self.unigrams.get(prev, 0), pair))
+            else:
+                score += math.log(0.4 * (self.unigrams.get(w, 0) + 0.5) / total)
+            prev = w
+        return score
+
+    def _index(self) -> None:
+        self._total = sum(self.unigrams.values())
+        self.max_len: dict[str, int] = {}
+        for spun in self.candidates:
+            self.max_len[spun[0]] = max(self.max_len.get(spun[0], 0), len(spun))
+
+    def spans(self, text: str, tokens: list[Token], free: list[bool]) -> list[tuple[int, int, list[Candidate]]]:
+        """Every run of tokens ``[first, stop)`` of ``text`` that the tables may have spun, with
+        its candidates.  Only ``free`` word tokens joined by one plain space (the only gap
+        the spinner's phrases span) take part.
+        """
+        keys = [norm(t.text) if t.is_word else "" for t in tokens]
+        found = []
+        for i, key in enumerate(keys):
+            if not free[i] or key not in self.max_len:
+                continue
+            stop = i + 1
+            while (
+                stop < min(len(tokens), i + self.max_len[key])
+                and free[stop]
+                and text[tokens[stop - 1].end : tokens[stop].start] == " "
+            ):
+                stop += 1
+            for end in range(i + 1, stop + 1):
+                cands = self.candidates.get(tuple(keys[i:end]))
+                if cands:
+                    found.append((i, end, cands))
+        return found
+
+    def with_counts(self, unigrams: dict[str, int], bigrams: dict[tuple[str, str], int]) -> "Channel":
+        """Attach word unigram/bigram counts of clean text (for :meth:`context_logp`); returns self."""
+        self.unigrams, self.bigrams = dict(unigrams), dict(bigrams)
+        self._index()
+        return self
+
+    def reweighted(self, seen: dict[tuple[str, ...], int], restored: dict[tuple[tuple[str, ...], str], int],
+                   prior_weight: float = 2.0) -> "Channel":
+        """A copy whose candidate log-probs are log P(clean phrase | spun phrase) as counted on
+        pairs: ``seen[spun]`` runs of text read ``spun``, ``restored[spun, source]`` of them
+        came from ``source``; the table's own probability counts as ``prior_weight`` runs.
+        ``unchanged_logp[spun]`` is the log-probability that ``spun`` was not spun at all.
+        """
+        out = Channel()
+        out.keep_logp = dict(self.keep_logp)
+        out.unigrams, out.bigrams = self.unigrams, self.bigrams
+        for spun, cands in self.candidates.items():
+            n = seen.get(spun, 0) + prior_weight
+            new = []
+            for c in cands:
+                k = restored.get((spun, c.source), 0) + prior_weight * math.exp(c.logp)
+                new.append(Candidate(c.source, c.words, math.log(k / n)))
+            out.candidates[spun] = new
+            left = n - sum(math.exp(c.logp) * n for c in new)
+            out.unchanged_logp[spun] = math.log(max(left, 0.5) / n)
+        out._index()
+        return out
+
+    def save(self, path: str | Path) -> None:
+        """Write the inverted tables as gzipped TSV: ``c spun source logp``, ``k word logp``,
+        ``u spun logp``, ``1 word count`` and ``2 word word count`` rows."""
+        with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
+            f.write("# restore inverted spinner tables v1\n")
+            for spun in sorted(self.candidates):
+                for c in self.candidates[spun]:
+                    f.write(f"c\t{' '.join(spun)}\t{c.source}\t{c.logp:.4f}\n")
+            for word in sorted(self.keep_logp):
+                f.write(f"k\t{word}\t{self.keep_logp[word]:.4f}\n")
+            for spun in sorted(self.unchanged_logp):
+                f.write(f"u\t{' '.join(spun)}\t{self.unchanged_logp[spun]:.4f}\n")
+            for word in sorted(self.unigrams):
+                f.write(f"1\t{word}\t{self.unigrams[word]}\n")
+            for pair in sorted(self.bigrams):
+                f.write(f"2\t{pair[0]}\t{pair[1]}\t{self.bigrams[pair]}\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Channel":
+        """Read what :meth:`save` wrote."""
+        channel = cls()
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("#"):
+                    continue
+                row = line.rstrip("\n").split("\t")
+                if row[0] == "c" and len(row) == 4:
+                    words = _words(row[2])
+                    if words is not None:
+                        channel.candidates.setdefault(tuple(row[1].split(" ")), []).append(
+                            Candidate(row[2], words, float(row[3]))
+                        )
+                elif row[0] == "k" and len(row) == 3:
+                    channel.keep_logp[row[1]] = float(row[2])
+                elif row[0] == "u" and len(row) == 3:
+                    channel.unchanged_logp[tuple(row[1].split(" "))] = float(row[2])
+                elif row[0] == "1" and len(row) == 3:
+                    channel.unigrams[row[1]] = int(row[2])
+                elif row[0] == "2" and len(row) == 4:
+                    channel.bigrams[row[1], row[2]] = int(row[3])
+                else:
+                    raise ValueError(f"{path}: not an inverted spinner table row: {line[:80]!r}")
+        channel._index()
+        return channel
+
+    @classmethod
+    def from_profiles(cls, names: list[str]) -> "Channel":
+        """The channel of the named spinner profiles (their merged tables and default rates)."""
+        from restore.spin import PROFILES
+        from restore.spin.tables import profile_lexicon
+
+        return cls([(profile_lexicon(n).entries, PROFILES[n].rate) for n in names])
+
+    def __len__(self) -> int:
+        return len(self.candidates)

@@ -1,0 +1,163 @@
+"""The candidate tables (inverted spinner tables with counts) and the editor's use of them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from restore.edits import apply_edits
+from restore.model.editor import CANDIDATE_FEATURES, CANDIDATES_FILE, Seq2SeqEditor
+from restore.spin.inverse import Channel, neighbours
+from restore.text import protected_mask, tokenize
+from tests.conftest import TOY_TABLE, toy_pairs
+
+TOY_TABLES = [({clean: (1.0, (garbled,)) for clean, garbled in TOY_TABLE.items()}, 0.8)]
+
+
+@pytest.fixture(scope="module")
+def toy_channel() -> Channel:
+    return Channel(TOY_TABLES)
+
+
+def test_spans_join_words_across_one_plain_space_only(toy_channel: Channel) -> None:
+    text = "They mentioned an information convention, not an information\nconvention."
+    tokens = tokenize(text)
+    free = [t.is_word for t in tokens]
+    found = {(text[tokens[a].start : tokens[z - 1].end], tuple(c.source for c in cands))
+             for a, z, cands in toy_channel.spans(text, tokens, free)}
+    assert ("mentioned", ("said",)) in found
+    assert ("information convention", ("news conference",)) in found
+    assert not any("\n" in spun for spun, _ in found)  # the second one is split by a newline
+
+
+def test_spans_skip_words_that_may_not_change(toy_channel: Channel) -> None:
+    text = "They mentioned it."
+    tokens = tokenize(text)
+    assert toy_channel.spans(text, tokens, [False] * len(tokens)) == []
+
+
+def test_save_and_load_round_trip(toy_channel: Channel, tmp_path: Path) -> None:
+    seen = {("mentioned",): 10, ("had", "been"): 4}
+    restored = {(("mentioned",), "said"): 9}
+    channel = toy_channel.reweighted(seen, restored).with_counts({"said": 5, "the": 9}, {("they", "said"): 3})
+    path = tmp_path / "c.tsv.gz"
+    channel.save(path)
+    again = Channel.load(path)
+    assert again.candidates.keys() == channel.candidates.keys()
+    assert [(c.source, round(c.logp, 3)) for c in again.candidates[("mentioned",)]] == [
+        (c.source, round(c.logp, 3)) for c in channel.candidates[("mentioned",)]
+    ]
+    assert again.unchanged_logp.keys() == channel.unchanged_logp.keys()
+    assert again.unigrams == channel.unigrams and again.bigrams == channel.bigrams
+
+
+def test_load_refuses_a_foreign_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.tsv.gz"
+    with gzip.open(path, "wt") as f:
+        f.write("this is not a table\n")
+    with pytest.raises(ValueError, match="not an inverted spinner table row"):
+        Channel.load(path)
+
+
+def test_counts_move_the_probabilities(toy_channel: Channel) -> None:
+    often = toy_channel.reweighted({("mentioned",): 100}, {(("mentioned",), "said"): 95})
+    rarely = toy_channel.reweighted({("mentioned",): 100}, {(("mentioned",), "said"): 5})
+    assert often.candidates[("mentioned",)][0].logp > rarely.candidates[("mentioned",)][0].logp
+    assert often.unchanged_logp[("mentioned",)] < rarely.unchanged_logp[("mentioned",)]
+    assert math.exp(often.candidates[("mentioned",)][0].logp) == pytest.approx((95 + 2 * 0.8 / 1) / 102, rel=0.2)
+
+
+def test_context_prefers_the_phrase_seen_between_those_neighbours(toy_channel: Channel) -> None:
+    channel = Channel(TOY_TABLES).with_counts(
+        {"officials": 4, "said": 10, "mentioned": 1, "the": 20, "<s>": 5}, {("officials", "said"): 4, ("said", "the"): 3}
+    )
+    tokens = tokenize("Officials mentioned the plan.")
+    before, after = neighbours(tokens, 1, 2)
+    assert (before, after) == ("officials", "the")
+    assert channel.context_logp(("said",), before, after) > channel.context_logp(("mentioned",), before, after)
+    assert neighbours(tokens, 0, 1)[0] == "<s>" and neighbours(tokens, 3, 4)[1] == "</s>"
+
+
+def test_count_restorations_and_words_on_pairs(toy_channel: Channel) -> None:
+    from training.candidates import count_restorations, count_words
+
+    rows = toy_pairs(40, seed=3)
+    seen, restored = count_restorations(toy_channel, [r["spun"] for r in rows], [r["clean"] for r in rows], progress=False)
+    assert seen[("mentioned",)] > 0
+    assert restored[("mentioned",), "said"] == seen[("mentioned",)]  # every "mentioned" in the toy pairs was "said"
+    unigrams, bigrams = count_words([r["clean"] for r in rows], min_count=1, progress=False)
+    assert unigrams["said"] > 0 and bigrams["minister", "said"] > 0
+    assert bigrams["noon", "</s>"] > 0
+
+
+def test_training_text_keeps_only_train_documents(tmp_path: Path) -> None:
+    from training.candidates import TEST_PERCENT, VALIDATION_PERCENT, training_text
+    from training.make_pairs import doc_id, split_of
+
+    corpus = tmp_path / "toy.txt"
+    docs = [f"Document number {i} says something." for i in range(300)]
+    corpus.write_text("\n\n".join(docs) + "\n")
+    kept = training_text([str(corpus)], max_words=10**6)
+    expected = [d for i, d in enumerate(docs) if split_of(doc_id("toy", i), VALIDATION_PERCENT, TEST_PERCENT) == "train"]
+    assert [k.strip() for k in kept] == expected and len(expected) < len(docs)
+    assert len(training_text([str(corpus)], max_words=20)) == 4  # stops once the word budget is spent
+
+
+DECOYS = ({"told": (1.0, ("mentioned",)), "western": (1.0, ("japanese",))}, 0.8)
+
+
+def _with_toy_candidates(model: Path, weights: list[float] | None, decoys: bool = False) -> Seq2SeqEditor:
+    """Write candidate tables for the toy pairs into ``model`` and load an editor that uses
+    them on every span; ``decoys`` adds wrong candidates next to the right ones."""
+    rows = toy_pairs(60, seed=5)
+    from training.candidates import count_restorations, count_words
+
+    channel = Channel(TOY_TABLES + ([DECOYS] if decoys else []))
+    channel = channel.reweighted(*count_restorations(channel, [r["spun"] for r in rows], [r["clean"] for r in rows], False))
+    channel.with_counts(*count_words([r["clean"] for r in rows], min_count=1, progress=False))
+    channel.save(model / CANDIDATES_FILE)
+    return Seq2SeqEditor.from_pretrained(
+        str(model), keep_threshold=0.0, min_confidence=0.0, candidate_keep_threshold=1.0, candidate_weights=weights
+    )
+
+
+def test_editor_proposes_candidates_from_the_model_folder(tiny_model_dir: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    sure = [5.0] + [0.0] * len(CANDIDATE_FEATURES)  # every candidate at confidence sigmoid(5)
+    editor = _with_toy_candidates(model, sure)
+    assert editor.candidates is not None
+    text = "Officials mentioned an information convention in the capital."
+    edits = editor.propose([text], [protected_mask(text)])[0]
+    assert apply_edits(text, edits) == "Officials said a news conference in the capital."
+    assert all(e.confidence == pytest.approx(1 / (1 + math.exp(-5))) for e in edits)
+    raw_generated, raw_candidates = editor.propose_all([text])[0]
+    assert {c.source for c in raw_candidates} == {"said", "news conference"}
+    assert all(len(c.features) == len(CANDIDATE_FEATURES) for c in raw_candidates)
+    # a protected word is never a candidate; and a confidence floor above every candidate drops them
+    guarded = "Officials said “mentioned” twice."
+    assert editor.propose([guarded], [protected_mask(guarded)]) == [[]]
+    editor.min_confidence = 0.999
+    assert editor.propose([text], [protected_mask(text)]) == [[]]
+
+
+def test_calibrate_fits_candidate_weights(tiny_model_dir: Path, toy_pairs_dir: Path, tmp_path: Path) -> None:
+    from training import calibrate
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    _with_toy_candidates(model, None, decoys=True)
+    calibrate.main([str(model), "--pairs", str(toy_pairs_dir), "--samples", "12", "--clean_samples", "4"])
+    record = json.loads((model / "calibration.json").read_text())
+    assert len(record["candidate_weights"]) == len(CANDIDATE_FEATURES) + 1
+    assert len(record["grid"]) == len(calibrate.KEEP_THRESHOLDS) * len(calibrate.CANDIDATE_KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)
+    settings = json.loads((model / "config.json").read_text())["restore"]
+    editor = Seq2SeqEditor.from_pretrained(str(model))
+    assert editor.candidate_keep_threshold == settings["candidate_keep_threshold"]
+    if settings["candidate_keep_threshold"] > 0:
+        assert editor.candidate_weights == record["candidate_weights"]
