@@ -12,6 +12,7 @@ import pytest
 
 from restore.edits import apply_edits
 from restore.model.editor import CANDIDATE_FEATURES, CANDIDATES_FILE, Seq2SeqEditor
+from restore.model.scorer import CandidateScorer
 from restore.spin.inverse import Channel, neighbours
 from restore.text import protected_mask, tokenize
 from tests.conftest import TOY_TABLE, toy_pairs
@@ -111,7 +112,7 @@ def test_training_text_keeps_only_train_documents(tmp_path: Path) -> None:
 DECOYS = ({"told": (1.0, ("mentioned",)), "western": (1.0, ("japanese",))}, 0.8)
 
 
-def _with_toy_candidates(model: Path, weights: list[float] | None, decoys: bool = False) -> Seq2SeqEditor:
+def _with_toy_candidates(model: Path, scorer: CandidateScorer | None, decoys: bool = False) -> Seq2SeqEditor:
     """Write candidate tables for the toy pairs into ``model`` and load an editor that uses
     them on every span; ``decoys`` adds wrong candidates next to the right ones."""
     rows = toy_pairs(60, seed=5)
@@ -122,14 +123,15 @@ def _with_toy_candidates(model: Path, weights: list[float] | None, decoys: bool 
     channel.with_counts(*count_words([r["clean"] for r in rows], min_count=1, progress=False))
     channel.save(model / CANDIDATES_FILE)
     return Seq2SeqEditor.from_pretrained(
-        str(model), keep_threshold=0.0, min_confidence=0.0, candidate_keep_threshold=1.0, candidate_weights=weights
+        str(model), keep_threshold=0.0, min_confidence=0.0, candidate_keep_threshold=1.0, candidate_scorer=scorer
     )
 
 
 def test_editor_proposes_candidates_from_the_model_folder(tiny_model_dir: Path, tmp_path: Path) -> None:
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
-    sure = [5.0] + [0.0] * len(CANDIDATE_FEATURES)  # every candidate at confidence sigmoid(5)
+    n = len(CANDIDATE_FEATURES)  # every candidate at confidence sigmoid(5):
+    sure = CandidateScorer([0.0] * n, [1.0] * n, [[0.0] * n], [0.0], [0.0], 5.0)
     editor = _with_toy_candidates(model, sure)
     assert editor.candidates is not None
     text = "Officials mentioned an information convention in the capital."
@@ -146,7 +148,7 @@ def test_editor_proposes_candidates_from_the_model_folder(tiny_model_dir: Path, 
     assert editor.propose([text], [protected_mask(text)]) == [[]]
 
 
-def test_calibrate_fits_candidate_weights(tiny_model_dir: Path, toy_pairs_dir: Path, tmp_path: Path) -> None:
+def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir: Path, tmp_path: Path) -> None:
     from training import calibrate
 
     model = tmp_path / "model"
@@ -154,10 +156,21 @@ def test_calibrate_fits_candidate_weights(tiny_model_dir: Path, toy_pairs_dir: P
     _with_toy_candidates(model, None, decoys=True)
     calibrate.main([str(model), "--pairs", str(toy_pairs_dir), "--samples", "12", "--clean_samples", "4"])
     record = json.loads((model / "calibration.json").read_text())
-    assert len(record["candidate_weights"]) == len(CANDIDATE_FEATURES) + 1
+    scorer = CandidateScorer.from_dict(record["candidate_scorer"])
+    assert len(scorer.mean) == len(CANDIDATE_FEATURES) and 0.0 < scorer([0.0] * len(CANDIDATE_FEATURES)) < 1.0
     assert len(record["grid"]) == len(calibrate.KEEP_THRESHOLDS) * len(calibrate.CANDIDATE_KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)
     settings = json.loads((model / "config.json").read_text())["restore"]
     editor = Seq2SeqEditor.from_pretrained(str(model))
     assert editor.candidate_keep_threshold == settings["candidate_keep_threshold"]
     if settings["candidate_keep_threshold"] > 0:
-        assert editor.candidate_weights == record["candidate_weights"]
+        assert editor.candidate_scorer == scorer
+
+
+def test_scorer_learns_a_separable_rule_and_round_trips() -> None:
+    features = [(float(i % 7), float(i % 3)) for i in range(200)]
+    labels = [f[0] > 3 for f in features]
+    scorer = CandidateScorer.fit(features, labels, hidden=4, steps=400)
+    assert scorer((6.0, 1.0)) > 0.8 > 0.2 > scorer((0.0, 1.0))
+    assert CandidateScorer.from_dict(json.loads(json.dumps(scorer.to_dict()))) == scorer
+    with pytest.raises(ValueError, match="expected 2 features"):
+        scorer((1.0,))

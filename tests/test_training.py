@@ -143,7 +143,7 @@ def test_calibrate_writes_the_chosen_thresholds(tiny_model_dir: Path, toy_pairs_
     assert settings["min_confidence"] == best["min_confidence"] in calibrate.MIN_CONFIDENCES
     record = json.loads((model / "calibration.json").read_text())
     assert len(record["grid"]) == len(calibrate.KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)  # no candidate tables
-    assert record["candidate_weights"] is None and settings["candidate_keep_threshold"] == 0.0
+    assert record["candidate_scorer"] is None and settings["candidate_keep_threshold"] == 0.0
     assert Seq2SeqEditor.from_pretrained(str(model)).min_confidence == best["min_confidence"]
 
 

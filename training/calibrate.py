@@ -4,9 +4,10 @@
 
 Restores ``--samples`` units of the pairs' validation split, and the clean side of
 ``--clean_samples`` more as genuine text (nothing should change there).  If the model carries candidate
-tables, every candidate edit is scored once and a logistic model of its features
-(``CANDIDATE_FEATURES``) is fitted to whether it is one of the reference's edits: that gives
-candidates their confidence.  Then every ``keep_threshold`` × ``candidate_keep_threshold`` ×
+tables, every candidate edit is scored once and a small network of its features
+(``CANDIDATE_FEATURES``, :class:`restore.model.scorer.CandidateScorer`) is fitted to whether
+making it alone brings the unit closer to its reference: that gives candidates their
+confidence.  Then every ``keep_threshold`` × ``candidate_keep_threshold`` ×
 ``min_confidence`` setting of the grid is scored with the restoration metric, and keeps the setting with the most spin removed whose damage on
 spun units stays within ``--max_damage`` and whose changes to unspun units stay within
 ``--max_clean_changes``.  Writes it into the model's ``config.json`` (``restore``
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from restore.edits import Edit, apply_edits
 from restore.model.editor import CANDIDATE_FEATURES, Seq2SeqEditor, most_confident
+from restore.model.scorer import CandidateScorer
 from restore.model.modeling import TagGenConfig
 from restore.text import protected_mask, tokenize
 from training.train import METRIC_PATH
@@ -48,29 +50,9 @@ def candidate_labels(spun: list[str], clean: list[str], candidates: list[list]) 
     return labels
 
 
-def fit_candidate_weights(features: list[tuple[float, ...]], labels: list[bool], l2: float = 1e-3) -> list[float]:
-    """Logistic regression of ``labels`` on ``features``: [bias, *weights]."""
-    import torch
-
-    x = torch.tensor(features, dtype=torch.float64)
-    y = torch.tensor(labels, dtype=torch.float64)
-    w = torch.zeros(x.shape[1] + 1, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([w], max_iter=500, line_search_fn="strong_wolfe")
-
-    def loss():
-        opt.zero_grad()
-        z = w[0] + x @ w[1:]
-        value = torch.nn.functional.binary_cross_entropy_with_logits(z, y) + l2 * (w[1:] ** 2).sum()
-        value.backward()
-        return value
-
-    opt.step(loss)
-    return [round(float(v), 5) for v in w.detach()]
-
-
-def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[bool]) -> tuple[list[dict], list[float] | None]:
+def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[bool]) -> tuple[list[dict], CandidateScorer | None]:
     """Metric scores of every (keep_threshold, candidate_keep_threshold, min_confidence)
-    setting on the pairs, and the candidate weights fitted on them (None without candidates)."""
+    setting on the pairs, and the candidate scorer fitted on them (None without candidates)."""
     import evaluate
 
     metric = evaluate.load(METRIC_PATH)
@@ -93,7 +75,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
 
     editor = Seq2SeqEditor.from_pretrained(
         model_dir, keep_threshold=KEEP_THRESHOLDS[0], min_confidence=0.0,
-        candidate_keep_threshold=max(CANDIDATE_KEEP_THRESHOLDS), candidate_weights=None,
+        candidate_keep_threshold=max(CANDIDATE_KEEP_THRESHOLDS), candidate_scorer=None,
     )
     weights = None
     candidates: list[list] = [[] for _ in spun]
@@ -102,11 +84,11 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
         labels = candidate_labels(spun, clean, candidates)
         flat = [(ce.features, ok) for cs, ls in zip(candidates, labels) for ce, ok in zip(cs, ls)]
         if flat and any(ok for _, ok in flat) and not all(ok for _, ok in flat):
-            weights = fit_candidate_weights([f for f, _ in flat], [ok for _, ok in flat])
-            editor.candidate_weights = weights
+            weights = CandidateScorer.fit([f for f, _ in flat], [ok for _, ok in flat])
+            editor.candidate_scorer = weights
             candidates = [[replace(ce, edit=replace(ce.edit, confidence=editor.candidate_confidence(ce.features)))
                            for ce in cs] for cs in candidates]
-        print(f"candidates: {len(flat)} scored, {sum(ok for _, ok in flat)} right; weights {weights}")
+        print(f"candidates: {len(flat)} scored, {sum(ok for _, ok in flat)} right")
     editor.candidates = None
     rows = []
     for keep in KEEP_THRESHOLDS:
@@ -152,10 +134,10 @@ def main(argv: list[str] | None = None) -> dict:
     best = choose(rows, args.max_damage, args.max_clean_changes)
     config = TagGenConfig.from_pretrained(args.model_dir)
     settings = {k: v for k, v in (getattr(config, "restore", None) or {}).items()
-                if k not in ("candidate_keep_threshold", "candidate_weights")}
+                if k not in ("candidate_keep_threshold", "candidate_scorer")}
     settings.update(keep_threshold=best["keep_threshold"], min_confidence=best["min_confidence"])
     if weights is not None and best["candidate_keep_threshold"] is not None:
-        settings.update(candidate_keep_threshold=best["candidate_keep_threshold"], candidate_weights=weights)
+        settings.update(candidate_keep_threshold=best["candidate_keep_threshold"], candidate_scorer=weights.to_dict())
     else:
         settings.update(candidate_keep_threshold=0.0)  # candidates off
     config.restore = settings
@@ -163,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
     record = {"pairs": args.pairs, "split": "validation", "samples": len(dev), "clean_samples": len(genuine),
               "max_damage": args.max_damage,
               "max_clean_changes": args.max_clean_changes, "candidate_features": list(CANDIDATE_FEATURES),
-              "candidate_weights": weights, "chosen": best, "grid": rows}
+              "candidate_scorer": weights.to_dict() if weights is not None else None, "chosen": best, "grid": rows}
     (Path(args.model_dir) / "calibration.json").write_text(json.dumps(record, indent=1) + "\n")
     print("chosen:", json.dumps(best))
     return best

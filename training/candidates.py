@@ -3,16 +3,20 @@
     python -m training.candidates restore/models/default --pairs data/pairs --samples 20000
 
 Inverts the tables of the training profiles that :class:`restore.spin.inverse.Channel`
-covers (``--profiles``), counts on ``--samples`` units of the pairs' *train* split how often
-each spun phrase was in fact restored to each candidate (and how often it was genuine text),
+covers (``--profiles``); counts on ``--samples`` units of the pairs' *train* split how often
+each spun phrase was in fact restored to each candidate (and how often it was genuine text);
 counts word unigrams and bigrams on training documents of the corpora (``--context_sources``,
-never benchmark, validation or test documents) so the editor can compare a candidate's fit to its neighbours with the spun words', and writes the reweighted tables to ``MODEL_DIR/candidates.tsv.gz``, where
-:class:`restore.model.editor.Seq2SeqEditor` finds them.  Run ``training.calibrate`` after it.
+never benchmark, validation or test documents), so the editor can compare how a candidate and
+the spun words fit their neighbours.  Writes the tables to ``MODEL_DIR/candidates.tsv.gz``,
+where :class:`restore.model.editor.Seq2SeqEditor` finds them, and a summary to
+``candidates.json``.  Run ``training.calibrate`` after it (and this after ``training.export``,
+which rewrites the folder).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -113,6 +117,8 @@ def main(argv: list[str] | None = None) -> Path:
     args = parser.parse_args(argv)
 
     channel = Channel.from_profiles(args.profiles)
+    info = {"profiles": args.profiles, "counted_units": 0, "seen": 0, "restored": 0, "context_sources": [],
+            "context_documents": 0, "unigrams": 0, "bigrams": 0}
     if args.samples:
         from datasets import load_from_disk
 
@@ -120,15 +126,20 @@ def main(argv: list[str] | None = None) -> Path:
         train = train.select(range(min(args.samples, len(train))))
         seen, restored = count_restorations(channel, list(train["spun"]), list(train["clean"]), not args.no_progress)
         channel = channel.reweighted(seen, restored)
+        info.update(counted_units=len(train), seen=sum(seen.values()), restored=sum(restored.values()))
         print(f"counted {len(train)} units: {sum(seen.values())} spun-looking phrases, {sum(restored.values())} restored")
     if args.context_words:
         texts = training_text(args.context_sources, args.context_words)
         unigrams, bigrams = count_words(texts, progress=not args.no_progress)
         channel.with_counts(unigrams, bigrams)
+        info.update(context_sources=args.context_sources, context_documents=len(texts),
+                    unigrams=len(unigrams), bigrams=len(bigrams))
         print(f"word counts from {len(texts)} training documents of {','.join(args.context_sources)}: "
               f"{len(unigrams)} words, {len(bigrams)} word pairs")
     out = Path(args.model_dir) / CANDIDATES_FILE
     channel.save(out)
+    info["spun_phrases"] = len(channel)
+    (Path(args.model_dir) / "candidates.json").write_text(json.dumps(info, indent=1) + "\n")
     print(f"wrote {out} ({len(channel)} spun phrases, {out.stat().st_size / 1e6:.1f} MB)")
     return out
 

@@ -195,7 +195,19 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
     card = output / "README.md"
     if not card.exists():
         raise SystemExit(f"restore error: no model card at {card}; export a run first")
-    head = card.read_text().split("## Calibration")[0].split("## Benchmark")[0]
+    head = card.read_text().split("## Candidate tables")[0].split("## Calibration")[0].split("## Benchmark")[0]
+    candidates = output / "candidates.json"
+    if candidates.exists():
+        info = json.loads(candidates.read_text())
+        head += (
+            "## Candidate tables\n\n"
+            f"`candidates.tsv.gz` (`python -m training.candidates`): the inverted tables of the "
+            f"{', '.join(info['profiles'])} spinner profiles ({info['spun_phrases']:,} spun phrases), reweighted by "
+            f"counting {info['counted_units']:,} units of the pairs' train split ({info['restored']:,} of "
+            f"{info['seen']:,} spun-looking phrases there were restored by a candidate), with word counts of "
+            f"{info['context_documents']:,} training documents ({', '.join(info['context_sources'])}: "
+            f"{info['unigrams']:,} words, {info['bigrams']:,} word pairs).\n\n"
+        )
     calibration = output / "calibration.json"
     if calibration.exists():
         record = json.loads(calibration.read_text())
@@ -204,10 +216,17 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
             "## Calibration\n\n"
             f"`python -m training.calibrate` on {record['samples']} units of the pairs' {record['split']} split "
             f"(damage ≤ {record['max_damage']}, unspun words changed ≤ {record['max_clean_changes']}) chose "
-            f"keep_threshold {best['keep_threshold']} and min_confidence {best['min_confidence']}: spin removed "
+            f"keep_threshold {best['keep_threshold']}, candidate_keep_threshold "
+            f"{best.get('candidate_keep_threshold')} and min_confidence {best['min_confidence']}: spin removed "
             f"{best['spin_removed']:.3f}, damage {best['damage']:.4f}, unspun words changed {best['clean_changes']:.4f} "
             "there. The whole grid is in `calibration.json`.\n\n"
         )
+        if record.get("candidate_scorer"):
+            head += (
+                f"Candidate confidence: a {len(record['candidate_scorer']['hidden_b'])}-unit network "
+                f"(`restore/model/scorer.py`) of {', '.join(record['candidate_features'])}, fitted on the same "
+                "units (a candidate counts as right if making it alone brings the unit closer to its reference).\n\n"
+            )
     card.write_text(head + "## Benchmark\n\n" + "\n".join(benchmark_lines()) + "\n")
     print(f"updated the benchmark section of {card}")
     return card

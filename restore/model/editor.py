@@ -8,8 +8,8 @@ ways and keeps the most confident of overlapping ones:
 * *generated*: the decoder writes a replacement for each tagged span, greedily;
 * *candidates*: where the spinner's inverted tables (:class:`restore.spin.inverse.Channel`,
   shipped beside the model as ``candidates.tsv.gz``, with counts from training pairs) list
-  clean phrases for a run of words the tagger doubts, a logistic model of the tag doubt and
-  the tables' statistics (:data:`CANDIDATE_FEATURES`) scores each; the likeliest is proposed.
+  clean phrases for a run of words the tagger doubts, a small calibrated network
+  (:class:`restore.model.scorer.CandidateScorer`) of the tag doubt and the tables' statistics (:data:`CANDIDATE_FEATURES`) scores each; the likeliest is proposed.
 
 Deterministic: greedy decoding, no sampling.
 """
@@ -27,6 +27,7 @@ from restore.edits import Edit, edit_kind
 from restore.model.encoding import first_subwords, subword_span_ids, subword_to_token
 from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, spans_from_tags
 from restore.model.modeling import TagGenForRestoration
+from restore.model.scorer import CandidateScorer
 from restore.spin.articles import agree
 from restore.spin.inverse import Channel, match_apostrophes, neighbours, norm
 from restore.text import Token, tokenize
@@ -78,8 +79,8 @@ class Seq2SeqEditor:
     spinner tables to draw candidate replacements from (None: generated edits only);
     ``candidate_keep_threshold``: a run of words is considered only if the model's
     probability that each of its words should be kept is below this value;
-    ``candidate_weights``: the logistic model behind :meth:`candidate_confidence`
-    (``training.calibrate`` fits it).
+    ``candidate_scorer``: the :class:`CandidateScorer` behind :meth:`candidate_confidence`
+    (``training.calibrate`` fits it; a dict is read with ``CandidateScorer.from_dict``).
     """
 
     def __init__(
@@ -93,7 +94,7 @@ class Seq2SeqEditor:
         max_words: int = 60,
         candidates: Channel | None = None,
         candidate_keep_threshold: float = 0.5,
-        candidate_weights: list[float] | None = None,
+        candidate_scorer: CandidateScorer | dict | None = None,
     ) -> None:
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
@@ -104,7 +105,9 @@ class Seq2SeqEditor:
         self.max_words = max_words
         self.candidates = candidates
         self.candidate_keep_threshold = candidate_keep_threshold
-        self.candidate_weights = candidate_weights
+        if isinstance(candidate_scorer, dict):
+            candidate_scorer = CandidateScorer.from_dict(candidate_scorer)
+        self.candidate_scorer = candidate_scorer
         self.max_length = min(int(model.config.max_position_embeddings) - 2, 256)
         # The decoder's learned positions end at max_position_embeddings; the start token takes one.
         self.max_new_tokens = int(model.config.max_position_embeddings) - 1
@@ -128,7 +131,7 @@ class Seq2SeqEditor:
         model = TagGenForRestoration.from_pretrained(name, dtype=torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(name)
         settings = getattr(model.config, "restore", {}) or {}
-        known = ("keep_threshold", "min_confidence", "max_words", "candidate_keep_threshold", "candidate_weights")
+        known = ("keep_threshold", "min_confidence", "max_words", "candidate_keep_threshold", "candidate_scorer")
         kwargs = {**{k: settings[k] for k in known if k in settings}, **kwargs}
         if "candidates" not in kwargs:
             path = cached_file(name, CANDIDATES_FILE, _raise_exceptions_for_missing_entries=False)
@@ -257,13 +260,11 @@ class Seq2SeqEditor:
         return results
 
     def candidate_confidence(self, features: tuple[float, ...]) -> float:
-        """P(the candidate is right): the calibrated logistic model of :data:`CANDIDATE_FEATURES`
-        if the model has one (``config.restore["candidate_weights"]``), else tag doubt × the
-        candidate's probability in the tables."""
-        if self.candidate_weights:
-            bias, *weights = self.candidate_weights
-            z = bias + sum(w * f for w, f in zip(weights, features))
-            return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+        """P(the candidate is right): the calibrated scorer of :data:`CANDIDATE_FEATURES` if the
+        model has one (``config.restore["candidate_scorer"]``), else tag doubt × the candidate's
+        probability in the tables."""
+        if self.candidate_scorer is not None:
+            return self.candidate_scorer(features)
         return math.exp(features[0] + features[1])  # tag doubt × P(candidate | spun words)
 
     def propose_all(self, units: list[str], protected: list[list[bool]] | None = None):

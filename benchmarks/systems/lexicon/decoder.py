@@ -57,6 +57,9 @@ class Decoder:
         joinable = [
             i + 1 < n and _joinable(text[tokens[i].end : tokens[i + 1].start]) for i in range(n)
         ]
+        starting: list[list[tuple[int, list]]] = [[] for _ in range(n)]
+        for a, z, cands in self.channel.spans(text, tokens, free):
+            starting[a].append((z, cands))
         arcs: list[list[Arc]] = [[] for _ in range(n)]
         for i in range(n - 1, -1, -1):
             tok = tokens[i]
@@ -68,12 +71,8 @@ class Decoder:
                 arcs[i].append(Arc(i, i + 1, (key,), 0.0))
                 continue
             own = [Arc(i, i + 1, (key,), self.channel.keep_logp.get(key, 0.0) + self.keep_bonus)]
-            longest = self.channel.max_len.get(key, 0)
-            stop = i + 1
-            while stop < min(n, i + longest) and free[stop] and joinable[stop - 1]:
-                stop += 1
-            for end in range(i + 1, stop + 1):
-                for cand in self.channel.candidates.get(tuple(keys[i:end]), ()):
+            for end, cands in starting[i]:
+                for cand in cands:
                     own.append(Arc(i, end, cand.words, cand.logp, ((i, end, cand.source),)))
             if key in _ARTICLES and i + 1 < n and free[i + 1] and joinable[i]:
                 own.extend(self._with_article(i, tok.text, own[0].score, arcs[i + 1]))

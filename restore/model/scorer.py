@@ -1,0 +1,64 @@
+"""``CandidateScorer``: P(a candidate edit is right) from its features — a one-hidden-layer
+network, small enough to live as plain numbers in the model's ``config.json``.
+
+Fitted by ``training.calibrate`` on the validation split; :mod:`restore.model.editor` scores
+every candidate with it (see ``CANDIDATE_FEATURES`` there for the inputs).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class CandidateScorer:
+    """sigmoid(out_b + out_w · tanh(hidden_w · (x − mean) / std + hidden_b))."""
+
+    mean: list[float]
+    std: list[float]
+    hidden_w: list[list[float]]  # hidden × features
+    hidden_b: list[float]
+    out_w: list[float]
+    out_b: float
+
+    def __call__(self, features: tuple[float, ...] | list[float]) -> float:
+        if len(features) != len(self.mean):
+            raise ValueError(f"expected {len(self.mean)} features, got {len(features)}")
+        x = [(f - m) / s for f, m, s in zip(features, self.mean, self.std)]
+        z = self.out_b
+        for row, b, w in zip(self.hidden_w, self.hidden_b, self.out_w):
+            z += w * math.tanh(b + sum(r * v for r, v in zip(row, x)))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CandidateScorer":
+        return cls(**{k: data[k] for k in ("mean", "std", "hidden_w", "hidden_b", "out_w", "out_b")})
+
+    @classmethod
+    def fit(cls, features: list, labels: list[bool], hidden: int = 16, steps: int = 1500, seed: int = 0) -> "CandidateScorer":
+        """Fit to ``labels`` (full-batch Adam on the cross-entropy, weight decay; deterministic)."""
+        import torch
+
+        if not features or len(features) != len(labels):
+            raise ValueError("need as many labels as feature rows, and at least one")
+        gen = torch.Generator().manual_seed(seed)
+        x = torch.tensor(features, dtype=torch.float32)
+        y = torch.tensor(labels, dtype=torch.float32)
+        mean, std = x.mean(0), x.std(0, unbiased=False).clamp_min(1e-6)
+        x = (x - mean) / std
+        w1 = (torch.randn(hidden, x.shape[1], generator=gen) / math.sqrt(x.shape[1])).requires_grad_()
+        b1 = torch.zeros(hidden, requires_grad=True)
+        w2 = (torch.randn(hidden, generator=gen) / math.sqrt(hidden)).requires_grad_()
+        b2 = torch.zeros((), requires_grad=True)
+        opt = torch.optim.Adam([w1, b1, w2, b2], lr=3e-3, weight_decay=1e-4)
+        for _ in range(steps):
+            opt.zero_grad()
+            logits = torch.tanh(x @ w1.T + b1) @ w2 + b2
+            torch.nn.functional.binary_cross_entropy_with_logits(logits, y).backward()
+            opt.step()
+        r = lambda t: [round(float(v), 6) for v in t]  # noqa: E731
+        return cls(r(mean), r(std), [r(row) for row in w1.detach()], r(b1.detach()), r(w2.detach()), round(float(b2.detach()), 6))
