@@ -53,7 +53,7 @@ def test_save_and_load_round_trip(toy_channel: Channel, tmp_path: Path) -> None:
     assert [(c.source, round(c.logp, 3)) for c in again.candidates[("mentioned",)]] == [
         (c.source, round(c.logp, 3)) for c in channel.candidates[("mentioned",)]
     ]
-    assert again.unchanged_logp.keys() == channel.unchanged_logp.keys()
+    assert again.unchanged_logp.keys() == channel.unchanged_logp.keys() and again.seen == channel.seen == seen
     assert again.unigrams == channel.unigrams and again.bigrams == channel.bigrams
 
 

@@ -96,7 +96,10 @@ def model_card(source: Path, run_dir: Path, model: TagGenForRestoration) -> str:
         "A tag-then-generate restorer of synonym-spun English: the encoder tags each token KEEP / BEGIN /",
         "INSIDE (tokens to replace), the decoder writes only the replacements, one per tagged span, after",
         "a span marker (`<e1> said <e2> news conference </s>`), attending to encoder states that carry a",
-        "span-id embedding. Contract: `restore/model/formulation.py`. Architecture: pre-layer-norm mBART,",
+        "span-id embedding. Contract: `restore/model/formulation.py`. Beside it, `training.candidates` puts",
+        "candidate tables (`candidates.tsv.gz`: the spinner's tables inverted, with counts from the training",
+        "pairs) whose candidates for doubted words a calibrated scorer accepts or rejects (see Candidate tables",
+        "and Calibration). Architecture: pre-layer-norm mBART,",
         f"d_model {c.d_model}, {c.encoder_layers} encoder / {c.decoder_layers} decoder layers, "
         f"{c.encoder_ffn_dim} FFN, vocabulary {c.vocab_size} (cased byte-level BPE), "
         f"{model.num_parameters() / 1e6:.1f} M parameters, stored in fp16.",

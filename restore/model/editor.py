@@ -43,6 +43,7 @@ CANDIDATE_FEATURES = (
     "log candidates",  # how many candidates the span has
     "unchanged log-prob",  # log P(the spun-looking words are genuine), from the tables
     "context fit",  # word-bigram log-score of the candidate between its neighbours minus the spun words'
+    "log times counted",  # log(1 + how often the spun words were seen where the table counts were taken)
 )
 """What a candidate edit's confidence is computed from (in this order)."""
 
@@ -253,7 +254,7 @@ class Seq2SeqEditor:
                         continue
                     features = (
                         math.log(max(doubt, 1e-6)), c.logp, float(z - a), math.log(len(cands)), unchanged,
-                        tables.context_logp(c.words, before, after) - spun_fit,
+                        tables.context_logp(c.words, before, after) - spun_fit, math.log1p(tables.seen.get(key, 0)),
                     )
                     edit = _edit_with_article(unit, view, a, z, replacement, self.candidate_confidence(features))
                     results[i].append(CandidateEdit((a, z), c.source, doubt, features, edit))

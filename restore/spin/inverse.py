@@ -94,6 +94,7 @@ class Channel:
         }
         self.keep_logp: dict[str, float] = {w: math.log(max(1.0 - p, 1e-3)) for w, p in keep.items()}
         self.unchanged_logp: dict[tuple[str, ...], float] = {}
+        self.seen: dict[tuple[str, ...], int] = {}  # runs of text counted by reweighted()
         self.unigrams: dict[str, int] = {}
         self.bigrams: dict[tuple[str, str], int] = {}
         self._index()
@@ -166,12 +167,14 @@ class Channel:
             out.candidates[spun] = new
             left = n - sum(math.exp(c.logp) * n for c in new)
             out.unchanged_logp[spun] = math.log(max(left, 0.5) / n)
+            if seen.get(spun):
+                out.seen[spun] = seen[spun]
         out._index()
         return out
 
     def save(self, path: str | Path) -> None:
         """Write the inverted tables as gzipped TSV: ``c spun source logp``, ``k word logp``,
-        ``u spun logp``, ``1 word count`` and ``2 word word count`` rows."""
+        ``u spun logp``, ``n spun times-seen``, ``1 word count`` and ``2 word word count`` rows."""
         with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
             f.write("# restore inverted spinner tables v1\n")
             for spun in sorted(self.candidates):
@@ -181,6 +184,8 @@ class Channel:
                 f.write(f"k\t{word}\t{self.keep_logp[word]:.4f}\n")
             for spun in sorted(self.unchanged_logp):
                 f.write(f"u\t{' '.join(spun)}\t{self.unchanged_logp[spun]:.4f}\n")
+            for spun in sorted(self.seen):
+                f.write(f"n\t{' '.join(spun)}\t{self.seen[spun]}\n")
             for word in sorted(self.unigrams):
                 f.write(f"1\t{word}\t{self.unigrams[word]}\n")
             for pair in sorted(self.bigrams):
@@ -205,6 +210,8 @@ class Channel:
                     channel.keep_logp[row[1]] = float(row[2])
                 elif row[0] == "u" and len(row) == 3:
                     channel.unchanged_logp[tuple(row[1].split(" "))] = float(row[2])
+                elif row[0] == "n" and len(row) == 3:
+                    channel.seen[tuple(row[1].split(" "))] = int(row[2])
                 elif row[0] == "1" and len(row) == 3:
                     channel.unigrams[row[1]] = int(row[2])
                 elif row[0] == "2" and len(row) == 4:
