@@ -3,16 +3,16 @@
     python -m training.calibrate restore/models/default --pairs data/pairs --samples 600
 
 Restores ``--samples`` units of the pairs' validation split, and the clean side of
-``--clean_samples`` more as genuine text (nothing should change there).  If the model carries candidate
-tables, every candidate edit is scored once and a small network of its features
+``--clean_samples`` more as genuine text (nothing should change there).  If the model carries
+candidate tables, every candidate edit is scored once and a small network of its features
 (``CANDIDATE_FEATURES``, :class:`restore.model.scorer.CandidateScorer`) is fitted to whether
 making it alone brings the unit closer to its reference: that gives candidates their
 confidence.  Then every ``keep_threshold`` × ``candidate_keep_threshold`` ×
-``min_confidence`` setting of the grid is scored with the restoration metric, and keeps the setting with the most spin removed whose damage on
-spun units stays within ``--max_damage`` and whose changes to unspun units stay within
-``--max_clean_changes``.  Writes it into the model's ``config.json`` (``restore``
-settings read by :class:`restore.model.editor.Seq2SeqEditor`) and the whole grid to
-``calibration.json`` beside it.
+``min_confidence`` setting of the grid is scored with the restoration metric, and the one
+with the most spin removed whose damage on spun units stays within ``--max_damage`` and whose
+changes to unspun units stay within ``--max_clean_changes`` is written into the model's
+``config.json`` (``restore`` settings read by :class:`restore.model.editor.Seq2SeqEditor`),
+the whole grid to ``calibration.json`` beside it.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from pathlib import Path
 
 from restore.edits import Edit, apply_edits
 from restore.model.editor import CANDIDATE_FEATURES, Seq2SeqEditor, most_confident
-from restore.model.scorer import CandidateScorer
 from restore.model.modeling import TagGenConfig
+from restore.model.scorer import CandidateScorer
 from restore.text import protected_mask, tokenize
 from training.train import METRIC_PATH
 
@@ -77,15 +77,15 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
         model_dir, keep_threshold=KEEP_THRESHOLDS[0], min_confidence=0.0,
         candidate_keep_threshold=max(CANDIDATE_KEEP_THRESHOLDS), candidate_scorer=None,
     )
-    weights = None
+    scorer = None
     candidates: list[list] = [[] for _ in spun]
     if editor.candidates is not None:
         candidates = [cs for _, cs in editor.propose_all(spun, masks)]
         labels = candidate_labels(spun, clean, candidates)
         flat = [(ce.features, ok) for cs, ls in zip(candidates, labels) for ce, ok in zip(cs, ls)]
         if flat and any(ok for _, ok in flat) and not all(ok for _, ok in flat):
-            weights = CandidateScorer.fit([f for f, _ in flat], [ok for _, ok in flat])
-            editor.candidate_scorer = weights
+            scorer = CandidateScorer.fit([f for f, _ in flat], [ok for _, ok in flat])
+            editor.candidate_scorer = scorer
             candidates = [[replace(ce, edit=replace(ce.edit, confidence=editor.candidate_confidence(ce.features)))
                            for ce in cs] for cs in candidates]
         print(f"candidates: {len(flat)} scored, {sum(ok for _, ok in flat)} right")
@@ -94,14 +94,14 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     for keep in KEEP_THRESHOLDS:
         editor.keep_threshold = keep
         generated = editor.propose(spun, masks)
-        for cand_keep in CANDIDATE_KEEP_THRESHOLDS if weights is not None else (None,):
+        for cand_keep in CANDIDATE_KEEP_THRESHOLDS if scorer is not None else (None,):
             for floor in MIN_CONFIDENCES:
                 proposals = [g + [ce.edit for ce in cs if cand_keep is not None and ce.doubt > 1.0 - cand_keep]
                              for g, cs in zip(generated, candidates)]
                 rows.append({"keep_threshold": keep, "candidate_keep_threshold": cand_keep,
                              "min_confidence": floor, **measure(proposals, floor)})
                 print(json.dumps(rows[-1]))
-    return rows, weights
+    return rows, scorer
 
 
 def choose(rows: list[dict], max_damage: float, max_clean_changes: float) -> dict:
@@ -130,14 +130,14 @@ def main(argv: list[str] | None = None) -> dict:
     spun = list(dev["spun"]) + list(genuine["clean"])
     clean = list(dev["clean"]) + list(genuine["clean"])
     unspun = [p == "none" for p in dev["profile"]] + [True] * len(genuine)
-    rows, weights = score_grid(args.model_dir, spun, clean, unspun)
+    rows, scorer = score_grid(args.model_dir, spun, clean, unspun)
     best = choose(rows, args.max_damage, args.max_clean_changes)
     config = TagGenConfig.from_pretrained(args.model_dir)
     settings = {k: v for k, v in (getattr(config, "restore", None) or {}).items()
                 if k not in ("candidate_keep_threshold", "candidate_scorer")}
     settings.update(keep_threshold=best["keep_threshold"], min_confidence=best["min_confidence"])
-    if weights is not None and best["candidate_keep_threshold"] is not None:
-        settings.update(candidate_keep_threshold=best["candidate_keep_threshold"], candidate_scorer=weights.to_dict())
+    if scorer is not None and best["candidate_keep_threshold"] is not None:
+        settings.update(candidate_keep_threshold=best["candidate_keep_threshold"], candidate_scorer=scorer.to_dict())
     else:
         settings.update(candidate_keep_threshold=0.0)  # candidates off
     config.restore = settings
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
     record = {"pairs": args.pairs, "split": "validation", "samples": len(dev), "clean_samples": len(genuine),
               "max_damage": args.max_damage,
               "max_clean_changes": args.max_clean_changes, "candidate_features": list(CANDIDATE_FEATURES),
-              "candidate_scorer": weights.to_dict() if weights is not None else None, "chosen": best, "grid": rows}
+              "candidate_scorer": scorer.to_dict() if scorer is not None else None, "chosen": best, "grid": rows}
     (Path(args.model_dir) / "calibration.json").write_text(json.dumps(record, indent=1) + "\n")
     print("chosen:", json.dumps(best))
     return best

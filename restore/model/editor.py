@@ -9,7 +9,8 @@ ways and keeps the most confident of overlapping ones:
 * *candidates*: where the spinner's inverted tables (:class:`restore.spin.inverse.Channel`,
   shipped beside the model as ``candidates.tsv.gz``, with counts from training pairs) list
   clean phrases for a run of words the tagger doubts, a small calibrated network
-  (:class:`restore.model.scorer.CandidateScorer`) of the tag doubt and the tables' statistics (:data:`CANDIDATE_FEATURES`) scores each; the likeliest is proposed.
+  (:class:`restore.model.scorer.CandidateScorer`) of the tag doubt and the tables'
+  statistics (:data:`CANDIDATE_FEATURES`) scores each; the likeliest is proposed.
 
 Deterministic: greedy decoding, no sampling.
 """
@@ -33,7 +34,7 @@ from restore.spin.inverse import Channel, match_apostrophes, neighbours, norm
 from restore.text import Token, tokenize
 
 CANDIDATES_FILE = "candidates.tsv.gz"
-"""The inverted spinner tables a model folder may carry (written by ``training.export``)."""
+"""The inverted spinner tables a model folder may carry (written by ``training.candidates``)."""
 _ARTICLES = frozenset({"a", "an"})
 
 CANDIDATE_FEATURES = (
@@ -74,8 +75,9 @@ class Seq2SeqEditor:
 
     ``keep_threshold``: a token is replaced only if the model's probability that it should
     be kept is below this value (lower means fewer, surer edits).  ``min_confidence``: an
-    edit is proposed only if its confidence (tag probability × the geometric mean of its
-    replacement's token probabilities) reaches this value.  Both default to the model's
+    edit is proposed only if its confidence reaches this value (generated edits: tag
+    probability × the geometric mean of the replacement's token probabilities; candidates:
+    :meth:`candidate_confidence`).  Both default to the model's
     ``config.restore`` settings (see ``training.calibrate``).  ``candidates``: the inverted
     spinner tables to draw candidate replacements from (None: generated edits only);
     ``candidate_keep_threshold``: a run of words is considered only if the model's
@@ -167,7 +169,7 @@ class Seq2SeqEditor:
             first = first_subwords(sub2tok, len(tokens))
             free = [pos >= 0 and not (protected is not None and protected[i][k]) for k, pos in enumerate(first)]
             p_keep = [float(keep_probs[i, pos, KEEP]) if pos >= 0 else 1.0 for pos in first]
-            views.append(_UnitView(tokens, sub2tok, free, p_keep))
+            views.append(_UnitView(tokens, free, p_keep))
             tags, tag_conf = [], []
             for k, pos in enumerate(first):
                 if not free[k] or p_keep[k] >= self.keep_threshold:
@@ -372,14 +374,14 @@ class EchoSpans(LogitsProcessor):
         return out
 
 
+@dataclass(frozen=True, slots=True)
 class _UnitView:
-    """What the editor knows of one unit after tagging: its tokens, the subword → token map,
-    which tokens may change, and each token's probability of being kept."""
+    """What the editor knows of one unit after tagging: its tokens, which of them may change,
+    and each token's probability of being kept."""
 
-    __slots__ = ("tokens", "sub2tok", "free", "p_keep")
-
-    def __init__(self, tokens: list[Token], sub2tok: list[int], free: list[bool], p_keep: list[float]) -> None:
-        self.tokens, self.sub2tok, self.free, self.p_keep = tokens, sub2tok, free, p_keep
+    tokens: list[Token]
+    free: list[bool]
+    p_keep: list[float]
 
 
 def _match_case(phrase: str, spun: str) -> str:

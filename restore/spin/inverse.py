@@ -160,13 +160,9 @@ class Channel:
         out.unigrams, out.bigrams = self.unigrams, self.bigrams
         for spun, cands in self.candidates.items():
             n = seen.get(spun, 0) + prior_weight
-            new = []
-            for c in cands:
-                k = restored.get((spun, c.source), 0) + prior_weight * math.exp(c.logp)
-                new.append(Candidate(c.source, c.words, math.log(k / n)))
-            out.candidates[spun] = new
-            left = n - sum(math.exp(c.logp) * n for c in new)
-            out.unchanged_logp[spun] = math.log(max(left, 0.5) / n)
+            counts = [restored.get((spun, c.source), 0) + prior_weight * math.exp(c.logp) for c in cands]
+            out.candidates[spun] = [Candidate(c.source, c.words, math.log(k / n)) for c, k in zip(cands, counts)]
+            out.unchanged_logp[spun] = math.log(max(n - sum(counts), 0.5) / n)
             if seen.get(spun):
                 out.seen[spun] = seen[spun]
         out._index()
