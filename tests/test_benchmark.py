@@ -137,3 +137,15 @@ def test_lexicon_editor_keeps_other_whitespace(toy_editor):
     unit = "an information  convention, an information\tconvention"
     [edits] = toy_editor.propose([unit])
     assert edits == []
+
+
+def test_model_hash_ignores_the_card_but_not_the_weights(tmp_path) -> None:
+    from benchmarks.systems.seq2seq import model_hash
+
+    (tmp_path / "model.safetensors").write_bytes(b"weights")
+    (tmp_path / "README.md").write_text("card")
+    first = model_hash(tmp_path)
+    (tmp_path / "README.md").write_text("card with scores")
+    assert model_hash(tmp_path) == first
+    (tmp_path / "model.safetensors").write_bytes(b"other weights")
+    assert model_hash(tmp_path) != first

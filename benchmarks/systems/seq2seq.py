@@ -14,10 +14,15 @@ MODEL_DIR = REPO_ROOT / "restore" / "models" / "default"
 MODEL_ENV = "RESTORE_BENCH_MODEL"  # another model folder to benchmark (``run.py --model``)
 
 
+CARD = "README.md"
+
+
 def model_hash(folder: Path) -> str:
-    """First 12 hex digits of a SHA-256 over the folder's files (names and bytes, sorted)."""
+    """First 12 hex digits of a SHA-256 over the folder's files (names and bytes, sorted),
+    except the model card (``README.md``), which ``training.export --update-card`` rewrites
+    from the report after the benchmark: it describes the model and is not read by it."""
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != CARD):
         h.update(str(path.relative_to(folder)).encode())
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
