@@ -174,3 +174,31 @@ def test_scorer_learns_a_separable_rule_and_round_trips() -> None:
     assert CandidateScorer.from_dict(json.loads(json.dumps(scorer.to_dict()))) == scorer
     with pytest.raises(ValueError, match="expected 2 features"):
         scorer((1.0,))
+
+
+def test_trigram_fit_prefers_the_clean_phrase_and_reads_the_sentence_only(toy_channel: Channel) -> None:
+    from restore.spin.decoder import Decoder
+    from restore.spin.lm import CmuTrigramLM
+
+    reader = Decoder(toy_channel, CmuTrigramLM(), keep_bonus=2.5)
+    text = "The officials mentioned an information convention on Monday."
+    tokens = tokenize(text)
+    words = [t.text for t in tokens]
+    a = words.index("information")
+    assert reader.fit(tokens, a, a + 2, ("news", "conference")) > 0 > reader.fit(tokens, a, a + 2, ("of", "the", "of"))
+    assert reader.fit(tokens, a, a + 2, ("information", "convention")) == 0.0
+    # words beyond a sentence end are not context: the fit is the same whatever follows it
+    other = tokenize("The officials mentioned an information convention. Nobody came anyway.")
+    same = tokenize("The officials mentioned an information convention. Something else entirely.")
+    assert reader.fit(other, a, a + 2, ("news", "conference")) == pytest.approx(reader.fit(same, a, a + 2, ("news", "conference")))
+    chosen = reader.chosen(text, tokens, [not t.is_word for t in tokens])
+    assert (a, a + 2, "news conference") in chosen
+
+
+def test_a_scorer_fitted_on_fewer_features_reads_the_first_ones(tiny_model_dir: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    older = CandidateScorer([0.0] * 3, [1.0] * 3, [[1.0, 0.0, 0.0]], [0.0], [1.0], 0.0)
+    editor = _with_toy_candidates(model, older)
+    features = tuple(float(i) for i in range(len(CANDIDATE_FEATURES)))
+    assert editor.candidate_confidence(features) == pytest.approx(older(features[:3]))

@@ -230,6 +230,12 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
                 f"(`restore/model/scorer.py`) of {', '.join(record['candidate_features'])}, fitted on the same "
                 "units (a candidate counts as right if making it alone brings the unit closer to its reference).\n\n"
             )
+            if "trigram fit" in record["candidate_features"]:
+                head += (
+                    "The trigram features read the CMU US English trigram model that the `pocketsphinx` wheel "
+                    "carries (a dependency, BSD-style license; not copied into this folder): `restore/spin/lm.py`, "
+                    "and the best reading of each unit under it and the tables, `restore/spin/decoder.py`.\n\n"
+                )
     card.write_text(head + "## Benchmark\n\n" + "\n".join(benchmark_lines()) + "\n")
     print(f"updated the benchmark section of {card}")
     return card

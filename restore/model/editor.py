@@ -9,8 +9,10 @@ ways and keeps the most confident of overlapping ones:
 * *candidates*: where the spinner's inverted tables (:class:`restore.spin.inverse.Channel`,
   shipped beside the model as ``candidates.tsv.gz``, with counts from training pairs) list
   clean phrases for a run of words the tagger doubts, a small calibrated network
-  (:class:`restore.model.scorer.CandidateScorer`) of the tag doubt and the tables'
-  statistics (:data:`CANDIDATE_FEATURES`) scores each; the likeliest is proposed.
+  (:class:`restore.model.scorer.CandidateScorer`) of the tag doubt, the tables' statistics
+  and a trigram language model's view of the sentence (:data:`CANDIDATE_FEATURES`; the
+  language model's best reading of the whole unit, :class:`restore.spin.decoder.Decoder`,
+  among them) scores each; the likeliest is proposed.
 
 Deterministic: greedy decoding, no sampling.
 """
@@ -30,11 +32,15 @@ from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans
 from restore.model.modeling import TagGenForRestoration
 from restore.model.scorer import CandidateScorer
 from restore.spin.articles import agree
+from restore.spin.decoder import Decoder
 from restore.spin.inverse import Channel, match_apostrophes, neighbours, norm
+from restore.spin.lm import CmuTrigramLM
 from restore.text import Token, tokenize
 
 CANDIDATES_FILE = "candidates.tsv.gz"
 """The inverted spinner tables a model folder may carry (written by ``training.candidates``)."""
+KEEP_BONUS = 2.5
+"""The best reading's bonus for keeping a word (the lexicon baseline's tuned value)."""
 _ARTICLES = frozenset({"a", "an"})
 
 CANDIDATE_FEATURES = (
@@ -45,6 +51,8 @@ CANDIDATE_FEATURES = (
     "unchanged log-prob",  # log P(the spun-looking words are genuine), from the tables
     "context fit",  # word-bigram log-score of the candidate between its neighbours minus the spun words'
     "log times counted",  # log(1 + how often the spun words were seen where the table counts were taken)
+    "trigram fit",  # trigram LM log-prob of the candidate in its sentence minus the spun words' (Decoder.fit)
+    "on best reading",  # 1 if the LM × tables Viterbi reading of the unit makes this replacement, else 0
 )
 """What a candidate edit's confidence is computed from (in this order)."""
 
@@ -83,7 +91,9 @@ class Seq2SeqEditor:
     ``candidate_keep_threshold``: a run of words is considered only if the model's
     probability that each of its words should be kept is below this value;
     ``candidate_scorer``: the :class:`CandidateScorer` behind :meth:`candidate_confidence`
-    (``training.calibrate`` fits it; a dict is read with ``CandidateScorer.from_dict``).
+    (``training.calibrate`` fits it; a dict is read with ``CandidateScorer.from_dict``);
+    ``lm``: the word language model behind the trigram features (default: with candidates,
+    :class:`restore.spin.lm.CmuTrigramLM`).
     """
 
     def __init__(
@@ -98,6 +108,7 @@ class Seq2SeqEditor:
         candidates: Channel | None = None,
         candidate_keep_threshold: float = 0.5,
         candidate_scorer: CandidateScorer | dict | None = None,
+        lm=None,
     ) -> None:
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
@@ -111,6 +122,9 @@ class Seq2SeqEditor:
         if isinstance(candidate_scorer, dict):
             candidate_scorer = CandidateScorer.from_dict(candidate_scorer)
         self.candidate_scorer = candidate_scorer
+        if candidates is not None and lm is None:
+            lm = CmuTrigramLM()
+        self.reader = Decoder(candidates, lm, keep_bonus=KEEP_BONUS) if candidates is not None else None
         self.max_length = min(int(model.config.max_position_embeddings) - 2, 256)
         # The decoder's learned positions end at max_position_embeddings; the start token takes one.
         self.max_new_tokens = int(model.config.max_position_embeddings) - 1
@@ -239,8 +253,9 @@ class Seq2SeqEditor:
         """For each doubted run of words the candidate tables know, every candidate as an edit
         with its features (see :data:`CANDIDATE_FEATURES`) and confidence."""
         results: list[list[CandidateEdit]] = [[] for _ in units]
-        tables = self.candidates
+        tables, reader = self.candidates, self.reader
         for i, (unit, view) in enumerate(zip(units, views)):
+            best_reading = None  # read only for units with a doubted span
             for a, z, cands in tables.spans(unit, view.tokens, view.free):
                 doubt = 1.0 - max(view.p_keep[a:z])
                 if doubt <= 1.0 - self.candidate_keep_threshold:
@@ -250,6 +265,8 @@ class Seq2SeqEditor:
                 unchanged = tables.unchanged_logp.get(key, tables.keep_logp.get(key[0], 0.0))
                 before, after = neighbours(view.tokens, a, z)
                 spun_fit = tables.context_logp(key, before, after)
+                if best_reading is None:
+                    best_reading = reader.chosen(unit, view.tokens, [not f for f in view.free])
                 for c in cands:
                     replacement = match_apostrophes(_match_case(c.source, spun), spun, unit)
                     if replacement == spun:
@@ -257,6 +274,7 @@ class Seq2SeqEditor:
                     features = (
                         math.log(max(doubt, 1e-6)), c.logp, float(z - a), math.log(len(cands)), unchanged,
                         tables.context_logp(c.words, before, after) - spun_fit, math.log1p(tables.seen.get(key, 0)),
+                        reader.fit(view.tokens, a, z, c.words), float((a, z, c.source) in best_reading),
                     )
                     edit = _edit_with_article(unit, view, a, z, replacement, self.candidate_confidence(features))
                     results[i].append(CandidateEdit((a, z), c.source, doubt, features, edit))
@@ -264,10 +282,10 @@ class Seq2SeqEditor:
 
     def candidate_confidence(self, features: tuple[float, ...]) -> float:
         """P(the candidate is right): the calibrated scorer of :data:`CANDIDATE_FEATURES` if the
-        model has one (``config.restore["candidate_scorer"]``), else tag doubt × the candidate's
-        probability in the tables."""
+        model has one (``config.restore["candidate_scorer"]``; one fitted on fewer features
+        reads the first ones), else tag doubt × the candidate's probability in the tables."""
         if self.candidate_scorer is not None:
-            return self.candidate_scorer(features)
+            return self.candidate_scorer(features[: len(self.candidate_scorer.mean)])
         return math.exp(features[0] + features[1])  # tag doubt × P(candidate | spun words)
 
     def propose_all(self, units: list[str], protected: list[list[bool]] | None = None):

@@ -1,8 +1,8 @@
 """The lexicon baseline: a noisy-channel restorer built from the spinner's own tables.
 
-Candidates come from inverting the tables of the training profiles (:mod:`.channel`); a word
+Candidates come from inverting the tables of the training profiles (:mod:`restore.spin.inverse`); a word
 language model with a keep bonus picks among them by Viterbi search over each unit
-(:mod:`.decoder`).  :class:`LexiconEditor` follows the editor contract of
+(:mod:`restore.spin.decoder`).  :class:`LexiconEditor` follows the editor contract of
 ``restore.Restorer`` (``max_words`` and ``propose(units, protected)``), so the restorer does
 the segmentation, protection and reassembly exactly as for the seq2seq model.  It never sees a
 reference.
@@ -14,7 +14,7 @@ from restore.edits import Edit
 from restore.text import protected_mask, tokenize
 
 from restore.spin.inverse import Channel
-from benchmarks.systems.lexicon.decoder import Decoder
+from restore.spin.decoder import Decoder
 from benchmarks.systems.lexicon.lm import LANGUAGE_MODELS
 
 # Picked with ``python -m benchmarks.systems.lexicon.tune`` on development text (see there):

@@ -1,8 +1,7 @@
 """Word language models for the lexicon baseline, both from wheels already installed.
 
-- :class:`CmuTrigramLM`: the CMU US English trigram model inside the ``pocketsphinx`` wheel
-  (``model/en-us/en-us.lm.bin``, a binary trie read by ``pocketsphinx.NGramModel``; lower-case,
-  no punctuation, American spelling, broadcast-news era vocabulary).
+- :class:`restore.spin.lm.CmuTrigramLM`: the CMU US English trigram model inside the
+  ``pocketsphinx`` wheel (the one the seq2seq editor uses too).
 - :class:`BigramCountLM`: ``symspellpy``'s bundled bigram counts (242 k bigrams) interpolated with
   ``wordfreq`` unigram frequencies.
 
@@ -15,35 +14,10 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from pathlib import Path
 
-OOV_LOGPROB = math.log(1e-7)
-BOS = "<s>"
+from restore.spin.lm import BOS, OOV_LOGPROB, CmuTrigramLM
 
-
-class CmuTrigramLM:
-    """Trigram probabilities from pocketsphinx's ``en-us.lm.bin`` (back-off handled inside)."""
-
-    name = "cmu-trigram"
-
-    def __init__(self, path: str | Path | None = None):
-        import pocketsphinx
-
-        pocketsphinx.set_loglevel("FATAL")  # the reader logs every section at INFO
-        self.path = Path(path or pocketsphinx.get_model_path("en-us/en-us.lm.bin"))
-        self._lm = pocketsphinx.NGramModel.readfile(str(self.path))
-        self._scale = math.log(1.0001)  # pocketsphinx's LogMath base
-        self.logprob = lru_cache(maxsize=1 << 20)(self._logprob)
-
-    def _logprob(self, word: str, prev1: str, prev2: str) -> float:
-        # the word first, then its history, nearest first; nothing before a sentence start
-        raw = self._lm.prob([word, prev1] if prev1 == BOS else [word, prev1, prev2])
-        if raw <= -(1 << 28):  # log(0): the word is not in the vocabulary
-            return OOV_LOGPROB
-        return max(raw * self._scale, OOV_LOGPROB)
-
-    def info(self) -> str:
-        return f"{self.name}:{self.path.name}:{self.path.stat().st_size}"
+__all__ = ["BOS", "OOV_LOGPROB", "BigramCountLM", "CmuTrigramLM", "LANGUAGE_MODELS"]
 
 
 class BigramCountLM:

@@ -1,5 +1,9 @@
 """Viterbi search over the readings of one unit: keep each word, or undo a spinner entry.
 
+The benchmark's lexicon baseline proposes the edits of the best reading; the seq2seq editor
+(``restore.model.editor``) uses whether a candidate lies on it, and :meth:`Decoder.fit`, as
+features of the candidate's confidence.
+
 Every token position has arcs: *keep* (the token as it is, scored log P(unchanged) plus a
 keep bonus) and, for unprotected word tokens, one arc per clean phrase the inverted tables
 offer for the spun words starting there (scored log P(spun | clean)).  A word-language-model
@@ -16,12 +20,9 @@ from dataclasses import dataclass
 
 from restore.edits import Edit, edit_kind
 from restore.spin.articles import agree
-from restore.text import Token
-
 from restore.spin.inverse import Channel, match_apostrophes, norm
-from benchmarks.systems.lexicon.lm import BOS
-
-EOS = "</s>"
+from restore.spin.lm import BOS, EOS
+from restore.text import Token
 _SENTENCE_END = frozenset(".!?")
 _ARTICLES = frozenset({"a", "an"})
 
@@ -154,6 +155,42 @@ class Decoder:
         keep = Arc(arc.start, arc.end, tuple(keep_words) + following, keep_score)
         chosen = Arc(arc.start, arc.end, arc.words + following, arc.score)
         return self._advance(before, chosen)[0] - self._advance(before, keep)[0]
+
+    def chosen(self, text: str, tokens: list[Token], protected: list[bool]) -> set[tuple[int, int, str]]:
+        """The replacements ``(first token, stop token, clean phrase)`` of the best reading."""
+        return {change for arc, _ in self.best_path(text, tokens, protected) for change in arc.changes}
+
+    def fit(self, tokens: list[Token], a: int, z: int, words: tuple[str, ...] | list[str]) -> float:
+        """How much better ``words`` (normalised) fit in place of tokens ``[a, z)`` than the
+        tokens themselves: the language model's log-prob of them and the two words after,
+        given the two words before (within the sentence), minus the same for the tokens."""
+        left: list[str] = []
+        i = a - 1
+        while i >= 0 and len(left) < 2 and tokens[i].text not in _SENTENCE_END:
+            if tokens[i].is_word:
+                left.insert(0, norm(tokens[i].text))
+            i -= 1
+        left = [BOS] * (2 - len(left)) + left
+        right: list[str] = []
+        i, ends = z, True
+        while i < len(tokens) and len(right) < 2:
+            if tokens[i].text in _SENTENCE_END:
+                break
+            if tokens[i].is_word:
+                right.append(norm(tokens[i].text))
+            i += 1
+        else:
+            ends = i >= len(tokens)
+
+        def score(phrase) -> float:
+            p2, p1 = left
+            total = 0.0
+            for w in [*phrase, *right]:
+                total += self.lm.logprob(w, p1, p2)
+                p2, p1 = p1, w
+            return total + (self.lm.logprob(EOS, p1, p2) if ends else 0.0)
+
+        return score(words) - score([norm(t.text) for t in tokens[a:z]])
 
     def propose(self, text: str, tokens: list[Token], protected: list[bool]) -> list[Edit]:
         """The edits of the best reading of ``text``, in its character offsets."""
