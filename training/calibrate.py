@@ -30,7 +30,7 @@ from restore.text import protected_mask, tokenize
 from training.train import METRIC_PATH
 
 KEEP_THRESHOLDS = (0.5, 0.3, 0.15, 0.05, 0.0)  # 0.0: no generated edits
-CANDIDATE_KEEP_THRESHOLDS = (0.9, 0.7, 0.5, 0.3)
+CANDIDATE_KEEP_THRESHOLDS = (0.99, 0.9, 0.7, 0.5)
 MIN_CONFIDENCES = (0.0, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
 

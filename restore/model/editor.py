@@ -53,6 +53,8 @@ CANDIDATE_FEATURES = (
     "log times counted",  # log(1 + how often the spun words were seen where the table counts were taken)
     "trigram fit",  # trigram LM log-prob of the candidate in its sentence minus the spun words' (Decoder.fit)
     "on best reading",  # 1 if the LM × tables Viterbi reading of the unit makes this replacement, else 0
+    "log unit doubt",  # log(1e-4 + the mean tag doubt of the unit's free words): is the unit spun at all?
+    "unit share doubted",  # the share of the unit's free words whose keep probability is below 0.5
 )
 """What a candidate edit's confidence is computed from (in this order)."""
 
@@ -256,6 +258,8 @@ class Seq2SeqEditor:
         tables, reader = self.candidates, self.reader
         for i, (unit, view) in enumerate(zip(units, views)):
             best_reading = None  # read only for units with a doubted span
+            doubts = [1.0 - p for p, f in zip(view.p_keep, view.free) if f] or [0.0]
+            unit_features = (math.log(1e-4 + sum(doubts) / len(doubts)), sum(d > 0.5 for d in doubts) / len(doubts))
             for a, z, cands in tables.spans(unit, view.tokens, view.free):
                 doubt = 1.0 - max(view.p_keep[a:z])
                 if doubt <= 1.0 - self.candidate_keep_threshold:
@@ -275,6 +279,7 @@ class Seq2SeqEditor:
                         math.log(max(doubt, 1e-6)), c.logp, float(z - a), math.log(len(cands)), unchanged,
                         tables.context_logp(c.words, before, after) - spun_fit, math.log1p(tables.seen.get(key, 0)),
                         reader.fit(view.tokens, a, z, c.words), float((a, z, c.source) in best_reading),
+                        *unit_features,
                     )
                     edit = _edit_with_article(unit, view, a, z, replacement, self.candidate_confidence(features))
                     results[i].append(CandidateEdit((a, z), c.source, doubt, features, edit))
