@@ -164,6 +164,12 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     assert editor.candidate_keep_threshold == settings["candidate_keep_threshold"]
     if settings["candidate_keep_threshold"] > 0:
         assert editor.candidate_scorer == scorer
+    # choosing again under bounds nothing meets takes the least damaging setting of the same grid
+    again = calibrate.main([str(model), "--reuse_grid", "--max_damage", "-1", "--max_clean_changes", "-1"])
+    assert again == min(record["grid"], key=lambda r: (r["damage"] + r["clean_changes"], -r["spin_removed"]))
+    reused = json.loads((model / "calibration.json").read_text())
+    assert reused["grid"] == record["grid"] and reused["candidate_scorer"] == record["candidate_scorer"]
+    assert json.loads((model / "config.json").read_text())["restore"]["min_confidence"] == again["min_confidence"]
 
 
 def test_scorer_learns_a_separable_rule_and_round_trips() -> None:

@@ -12,7 +12,8 @@ confidence.  Then every ``keep_threshold`` × ``candidate_keep_threshold`` ×
 with the most spin removed whose damage on spun units stays within ``--max_damage`` and whose
 changes to unspun units stay within ``--max_clean_changes`` is written into the model's
 ``config.json`` (``restore`` settings read by :class:`restore.model.editor.Seq2SeqEditor`),
-the whole grid to ``calibration.json`` beside it.
+the whole grid to ``calibration.json`` beside it.  ``--reuse_grid`` chooses again from that
+file under new bounds, without restoring anything.
 """
 
 from __future__ import annotations
@@ -120,7 +121,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--clean_samples", type=int, default=300, help="more validation units whose clean side is restored as genuine text")
     parser.add_argument("--max_damage", type=float, default=0.01, help="largest damage allowed on spun units")
     parser.add_argument("--max_clean_changes", type=float, default=0.003, help="largest share of words changed in unspun units")
+    parser.add_argument("--reuse_grid", action="store_true",
+                        help="choose again from the grid and scorer of the model's calibration.json (new bounds, no restoring)")
     args = parser.parse_args(argv)
+    if args.reuse_grid:
+        path = Path(args.model_dir) / "calibration.json"
+        if not path.is_file():
+            raise SystemExit(f"restore error: no {path} to reuse; calibrate without --reuse_grid first")
+        record = json.loads(path.read_text())
+        if record.get("candidate_features") != list(CANDIDATE_FEATURES):
+            raise SystemExit(f"restore error: {path} was made with other candidate features; calibrate again")
+        scorer = CandidateScorer.from_dict(record["candidate_scorer"]) if record.get("candidate_scorer") else None
+        args.pairs = record["pairs"]
+        return _write(args, record["grid"], scorer, record["samples"], record["clean_samples"])
 
     from datasets import load_from_disk
 
@@ -131,6 +144,11 @@ def main(argv: list[str] | None = None) -> dict:
     clean = list(dev["clean"]) + list(genuine["clean"])
     unspun = [p == "none" for p in dev["profile"]] + [True] * len(genuine)
     rows, scorer = score_grid(args.model_dir, spun, clean, unspun)
+    return _write(args, rows, scorer, len(dev), len(genuine))
+
+
+def _write(args: argparse.Namespace, rows: list[dict], scorer: CandidateScorer | None, samples: int, clean_samples: int) -> dict:
+    """Choose within the bounds; write the settings into config.json and the grid to calibration.json."""
     best = choose(rows, args.max_damage, args.max_clean_changes)
     config = TagGenConfig.from_pretrained(args.model_dir)
     settings = {k: v for k, v in (getattr(config, "restore", None) or {}).items()
@@ -142,7 +160,7 @@ def main(argv: list[str] | None = None) -> dict:
         settings.update(candidate_keep_threshold=0.0)  # candidates off
     config.restore = settings
     config.save_pretrained(args.model_dir)
-    record = {"pairs": args.pairs, "split": "validation", "samples": len(dev), "clean_samples": len(genuine),
+    record = {"pairs": args.pairs, "split": "validation", "samples": samples, "clean_samples": clean_samples,
               "max_damage": args.max_damage,
               "max_clean_changes": args.max_clean_changes, "candidate_features": list(CANDIDATE_FEATURES),
               "candidate_scorer": scorer.to_dict() if scorer is not None else None, "chosen": best, "grid": rows}
