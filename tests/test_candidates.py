@@ -208,3 +208,12 @@ def test_a_scorer_fitted_on_fewer_features_reads_the_first_ones(tiny_model_dir: 
     editor = _with_toy_candidates(model, older)
     features = tuple(float(i) for i in range(len(CANDIDATE_FEATURES)))
     assert editor.candidate_confidence(features) == pytest.approx(older(features[:3]))
+
+
+def test_scorer_scores_many_rows_as_it_scores_one() -> None:
+    rows = [(float(i % 5) - 2.0, float(i % 3)) for i in range(40)]
+    scorer = CandidateScorer.fit(rows, [r[0] > 0 for r in rows], hidden=3, steps=50)
+    assert scorer.many(rows) == pytest.approx([scorer(r) for r in rows], abs=1e-12)
+    assert scorer.many([]) == []
+    with pytest.raises(ValueError, match="expected 2 features"):
+        scorer.many([(1.0,)])

@@ -254,7 +254,7 @@ class Seq2SeqEditor:
     def _candidate_edits(self, units, views) -> list[list["CandidateEdit"]]:
         """For each doubted run of words the candidate tables know, every candidate as an edit
         with its features (see :data:`CANDIDATE_FEATURES`) and confidence."""
-        results: list[list[CandidateEdit]] = [[] for _ in units]
+        found: list[tuple[int, int, int, str, str, float, tuple[float, ...]]] = []
         tables, reader = self.candidates, self.reader
         for i, (unit, view) in enumerate(zip(units, views)):
             best_reading = None  # read only for units with a doubted span
@@ -281,9 +281,19 @@ class Seq2SeqEditor:
                         reader.fit(view.tokens, a, z, c.words), float((a, z, c.source) in best_reading),
                         *unit_features,
                     )
-                    edit = _edit_with_article(unit, view, a, z, replacement, self.candidate_confidence(features))
-                    results[i].append(CandidateEdit((a, z), c.source, doubt, features, edit))
+                    found.append((i, a, z, replacement, c.source, doubt, features))
+        confidences = self.candidate_confidences([f[-1] for f in found])
+        results: list[list[CandidateEdit]] = [[] for _ in units]
+        for (i, a, z, replacement, source, doubt, features), confidence in zip(found, confidences):
+            edit = _edit_with_article(units[i], views[i], a, z, replacement, confidence)
+            results[i].append(CandidateEdit((a, z), source, doubt, features, edit))
         return results
+
+    def candidate_confidences(self, rows: list[tuple[float, ...]]) -> list[float]:
+        """:meth:`candidate_confidence` of many feature rows at once."""
+        if self.candidate_scorer is not None:
+            return self.candidate_scorer.many([r[: len(self.candidate_scorer.mean)] for r in rows])
+        return [self.candidate_confidence(r) for r in rows]
 
     def candidate_confidence(self, features: tuple[float, ...]) -> float:
         """P(the candidate is right): the calibrated scorer of :data:`CANDIDATE_FEATURES` if the
