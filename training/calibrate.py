@@ -87,8 +87,8 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
         if flat and any(ok for _, ok in flat) and not all(ok for _, ok in flat):
             scorer = CandidateScorer.fit([f for f, _ in flat], [ok for _, ok in flat])
             editor.candidate_scorer = scorer
-            candidates = [[replace(ce, edit=replace(ce.edit, confidence=editor.candidate_confidence(ce.features)))
-                           for ce in cs] for cs in candidates]
+            confidences = iter(editor.candidate_confidences([f for f, _ in flat]))
+            candidates = [[replace(ce, edit=replace(ce.edit, confidence=next(confidences))) for ce in cs] for cs in candidates]
         print(f"candidates: {len(flat)} scored, {sum(ok for _, ok in flat)} right")
     editor.candidates = None
     rows = []

@@ -39,8 +39,6 @@ from restore.text import Token, tokenize
 
 CANDIDATES_FILE = "candidates.tsv.gz"
 """The inverted spinner tables a model folder may carry (written by ``training.candidates``)."""
-KEEP_BONUS = 2.5
-"""The best reading's bonus for keeping a word (the lexicon baseline's tuned value)."""
 _ARTICLES = frozenset({"a", "an"})
 
 CANDIDATE_FEATURES = (
@@ -126,7 +124,7 @@ class Seq2SeqEditor:
         self.candidate_scorer = candidate_scorer
         if candidates is not None and lm is None:
             lm = CmuTrigramLM()
-        self.reader = Decoder(candidates, lm, keep_bonus=KEEP_BONUS) if candidates is not None else None
+        self.reader = Decoder(candidates, lm) if candidates is not None else None
         self.max_length = min(int(model.config.max_position_embeddings) - 2, 256)
         # The decoder's learned positions end at max_position_embeddings; the start token takes one.
         self.max_new_tokens = int(model.config.max_position_embeddings) - 1

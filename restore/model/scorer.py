@@ -23,16 +23,10 @@ class CandidateScorer:
     out_b: float
 
     def __call__(self, features: tuple[float, ...] | list[float]) -> float:
-        if len(features) != len(self.mean):
-            raise ValueError(f"expected {len(self.mean)} features, got {len(features)}")
-        x = [(f - m) / s for f, m, s in zip(features, self.mean, self.std)]
-        z = self.out_b
-        for row, b, w in zip(self.hidden_w, self.hidden_b, self.out_w):
-            z += w * math.tanh(b + sum(r * v for r, v in zip(row, x)))
-        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+        return self.many([features])[0]
 
     def many(self, rows: list) -> list[float]:
-        """``[self(r) for r in rows]``, computed as one matrix product (the editor's hot path)."""
+        """``[self(r) for r in rows]``, computed as one float64 matrix product (the editor's hot path)."""
         import torch
 
         if not rows:
@@ -40,10 +34,9 @@ class CandidateScorer:
         x = torch.tensor(rows, dtype=torch.float64)
         if x.shape[1] != len(self.mean):
             raise ValueError(f"expected {len(self.mean)} features, got {x.shape[1]}")
-        x = (x - torch.tensor(self.mean, dtype=torch.float64)) / torch.tensor(self.std, dtype=torch.float64)
-        hidden = torch.tanh(x @ torch.tensor(self.hidden_w, dtype=torch.float64).T + torch.tensor(self.hidden_b, dtype=torch.float64))
-        z = hidden @ torch.tensor(self.out_w, dtype=torch.float64) + self.out_b
-        return torch.sigmoid(z.clamp(-50.0, 50.0)).tolist()
+        t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+        hidden = torch.tanh((x - t(self.mean)) / t(self.std) @ t(self.hidden_w).T + t(self.hidden_b))
+        return torch.sigmoid((hidden @ t(self.out_w) + self.out_b).clamp(-50.0, 50.0)).tolist()
 
     def to_dict(self) -> dict:
         return asdict(self)

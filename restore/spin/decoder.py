@@ -23,6 +23,10 @@ from restore.spin.articles import agree
 from restore.spin.inverse import Channel, match_apostrophes, norm
 from restore.spin.lm import BOS, EOS
 from restore.text import Token
+
+KEEP_BONUS = 2.5
+"""Log-score bonus of keeping a word, as ``python -m benchmarks.systems.lexicon.tune`` picked it
+(false edits on clean text under 1% for the lexicon baseline)."""
 _SENTENCE_END = frozenset(".!?")
 _ARTICLES = frozenset({"a", "an"})
 
@@ -44,7 +48,7 @@ class Arc:
 class Decoder:
     """Finds the best reading of a unit under channel × language model; returns its edits."""
 
-    def __init__(self, channel: Channel, lm, keep_bonus: float = 2.0, beam: int = 8):
+    def __init__(self, channel: Channel, lm, keep_bonus: float = KEEP_BONUS, beam: int = 8):
         self.channel = channel
         self.lm = lm
         self.keep_bonus = keep_bonus
@@ -172,23 +176,15 @@ class Decoder:
             i -= 1
         left = [BOS] * (2 - len(left)) + left
         right: list[str] = []
-        i, ends = z, True
-        while i < len(tokens) and len(right) < 2:
-            if tokens[i].text in _SENTENCE_END:
-                break
+        i = z
+        while i < len(tokens) and len(right) < 2 and tokens[i].text not in _SENTENCE_END:
             if tokens[i].is_word:
                 right.append(norm(tokens[i].text))
             i += 1
-        else:
-            ends = i >= len(tokens)
+        ends = i >= len(tokens) or len(right) < 2  # the sentence ends before two more words
 
         def score(phrase) -> float:
-            p2, p1 = left
-            total = 0.0
-            for w in [*phrase, *right]:
-                total += self.lm.logprob(w, p1, p2)
-                p2, p1 = p1, w
-            return total + (self.lm.logprob(EOS, p1, p2) if ends else 0.0)
+            return self._advance((left[0], left[1]), Arc(a, z, (*phrase, *right), 0.0, sentence_end=ends))[0]
 
         return score(words) - score([norm(t.text) for t in tokens[a:z]])
 

@@ -14,7 +14,7 @@ from restore.edits import Edit
 from restore.text import protected_mask, tokenize
 
 from restore.spin.inverse import Channel
-from restore.spin.decoder import Decoder
+from restore.spin.decoder import KEEP_BONUS, Decoder
 from benchmarks.systems.lexicon.lm import LANGUAGE_MODELS
 
 # Picked with ``python -m benchmarks.systems.lexicon.tune`` on development text (see there):
@@ -23,7 +23,7 @@ from benchmarks.systems.lexicon.lm import LANGUAGE_MODELS
 # adds nothing; a keep bonus of 2.5 keeps false edits on clean text under 1%.
 DEFAULT_PROFILES = ("news", "tortured")
 DEFAULT_LM = "cmu-trigram"
-DEFAULT_KEEP_BONUS = 2.5
+DEFAULT_KEEP_BONUS = KEEP_BONUS
 
 
 class LexiconEditor:

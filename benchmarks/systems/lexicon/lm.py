@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from restore.spin.lm import BOS, OOV_LOGPROB, CmuTrigramLM
+from restore.spin.lm import OOV_LOGPROB, CmuTrigramLM
 
-__all__ = ["BOS", "OOV_LOGPROB", "BigramCountLM", "CmuTrigramLM", "LANGUAGE_MODELS"]
+__all__ = ["BigramCountLM", "CmuTrigramLM", "LANGUAGE_MODELS"]
 
 
 class BigramCountLM:
