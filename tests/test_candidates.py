@@ -154,8 +154,10 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     _with_toy_candidates(model, None, decoys=True)
-    calibrate.main([str(model), "--pairs", str(toy_pairs_dir), "--samples", "12", "--clean_samples", "4"])
+    calibrate.main([str(model), "--pairs", str(toy_pairs_dir), "--samples", "12", "--clean_samples", "4",
+                    "--news_sources", "toy", "--news_samples", "6"])
     record = json.loads((model / "calibration.json").read_text())
+    assert (record["samples"], record["news_samples"], record["clean_samples"]) == (12, 6, 4)
     scorer = CandidateScorer.from_dict(record["candidate_scorer"])
     assert len(scorer.mean) == len(CANDIDATE_FEATURES) and 0.0 < scorer([0.0] * len(CANDIDATE_FEATURES)) < 1.0
     assert len(record["grid"]) == len(calibrate.KEEP_THRESHOLDS) * len(calibrate.CANDIDATE_KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)
@@ -170,6 +172,25 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     reused = json.loads((model / "calibration.json").read_text())
     assert reused["grid"] == record["grid"] and reused["candidate_scorer"] == record["candidate_scorer"]
     assert json.loads((model / "config.json").read_text())["restore"]["min_confidence"] == again["min_confidence"]
+
+
+def test_calibration_units_add_fresh_news_spins_and_genuine_news(toy_pairs_dir: Path) -> None:
+    from datasets import load_from_disk
+
+    from training.calibrate import calibration_units
+
+    spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), 5, 8, 30, ("toy",))
+    assert counts == {"samples": 5, "news_samples": 30, "clean_samples": 8}
+    assert len(spun) == len(clean) == len(unspun) == 5 + 30 + 8
+    assert spun[:5] == load_from_disk(str(toy_pairs_dir))["validation"].shuffle(seed=7)["spun"][:5]
+    news_spun, news_clean = spun[5:35], clean[5:35]
+    assert any(s != c for s, c in zip(news_spun, news_clean))  # spun afresh
+    assert unspun[5:35] == [s == c for s, c in zip(news_spun, news_clean)]
+    assert spun[35:] == clean[35:] == news_clean[:8] and all(unspun[35:])  # genuine: news first
+    assert calibration_units(str(toy_pairs_dir), 5, 8, 30, ("toy",))[0] == spun  # deterministic
+    # without news units the genuine text comes from the validation split
+    spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), 5, 8, 30, ("wikinews",))
+    assert counts == {"samples": 5, "news_samples": 0, "clean_samples": 8} and spun[5:] == clean[5:]
 
 
 def test_scorer_learns_a_separable_rule_and_round_trips() -> None:
