@@ -33,6 +33,7 @@ def test_export_writes_fp16_safetensors_and_a_card(tiny_model_dir: Path) -> None
     assert dtypes == {"torch.float16"}
     card = (tiny_model_dir / "README.md").read_text()
     assert "Learning curve" in card and "| 60 |" in card
+    assert "warmup steps" in card  # the learning-rate schedule
 
 
 def test_exported_model_proposes_replayable_edits(tiny_model_dir: Path) -> None:
@@ -130,7 +131,7 @@ def test_update_card_takes_scores_from_the_report(tiny_model_dir: Path, tmp_path
     assert card.count("## Benchmark") == 1 and "Learning curve" in card
 
 
-def test_calibrate_writes_the_chosen_thresholds(tiny_model_dir: Path, toy_pairs_dir: Path, tmp_path: Path) -> None:
+def test_calibrate_writes_the_chosen_thresholds(tiny_model_dir: Path, toy_pairs_dir: Path, tmp_path: Path, monkeypatch) -> None:
     import shutil
 
     from training import calibrate
@@ -145,6 +146,15 @@ def test_calibrate_writes_the_chosen_thresholds(tiny_model_dir: Path, toy_pairs_
     assert len(record["grid"]) == len(calibrate.KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)  # no candidate tables
     assert record["candidate_scorer"] is None and settings["candidate_keep_threshold"] == 0.0
     assert Seq2SeqEditor.from_pretrained(str(model)).min_confidence == best["min_confidence"]
+    # the card says what was calibrated on
+    from training import export
+
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"command": "c", "started": "now", "signature": "sig", "scores": {}}))
+    monkeypatch.setattr(export, "REPORT", report)
+    card = export.update_card(model).read_text()
+    assert f"{record['samples']} units of the pairs' validation split, 0 held-out news units" in card
+    assert f"min_confidence {best['min_confidence']}" in card
 
 
 def test_calibrate_prefers_spin_removed_within_bounds() -> None:

@@ -111,7 +111,7 @@ def model_card(source: Path, run_dir: Path, model: TagGenForRestoration) -> str:
         f"tokens seen (source side): {state.get('num_input_tokens_seen', summary.get('num_input_tokens_seen', '?'))}",
         f"- wall time of the last run: {summary.get('wall_seconds', '?') if not summary else round(summary['wall_seconds'])} s; "
         f"hardware: {platform.machine()} {platform.processor() or ''} ({'CUDA' if torch.cuda.is_available() else 'CPU'})",
-        f"- learning rate {config.get('training', {}).get('learning_rate', '?')}, batch "
+        f"- learning rate {config.get('training', {}).get('learning_rate', '?')} ({_schedule(config.get('training', {}))}), batch "
         f"{config.get('training', {}).get('per_device_train_batch_size', '?')}, "
         "decision thresholds: see Calibration",
         "",
@@ -193,6 +193,27 @@ def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None 
     return output
 
 
+def _schedule(training: dict) -> str:
+    """The learning-rate schedule of a run's resolved training arguments, in words."""
+    kind = training.get("lr_scheduler_type", "?")
+    kwargs = training.get("lr_scheduler_kwargs") or {}
+    if isinstance(kwargs, str):
+        kwargs = json.loads(kwargs) if kwargs.strip() else {}
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(kwargs.items()))
+    return f"{kind}, {training.get('warmup_steps', 0)} warmup steps" + (f", {shown}" if shown else "")
+
+
+def _calibration_units(record: dict) -> str:
+    """What ``training.calibrate`` restored, from its ``calibration.json`` record."""
+    if "split" in record:  # before news units were added
+        return f"{record['samples']} units of the pairs' {record['split']} split"
+    return (
+        f"{record['samples']} units of the pairs' validation split, {record.get('news_samples', 0)} held-out news "
+        f"units (validation and test splits) spun afresh with the news profile, and the clean side of "
+        f"{record['clean_samples']} held-out units as genuine text (news first)"
+    )
+
+
 def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
     """Rewrite the benchmark section of an exported model's card from the committed report."""
     card = output / "README.md"
@@ -217,7 +238,7 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
         best = record["chosen"]
         head += (
             "## Calibration\n\n"
-            f"`python -m training.calibrate` on {record['samples']} units of the pairs' {record['split']} split "
+            f"`python -m training.calibrate` on {_calibration_units(record)} "
             f"(damage ≤ {record['max_damage']}, unspun words changed ≤ {record['max_clean_changes']}) chose "
             f"keep_threshold {best['keep_threshold']}, candidate_keep_threshold "
             f"{best.get('candidate_keep_threshold')} and min_confidence {best['min_confidence']}: spin removed "
