@@ -129,8 +129,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--news_samples", type=int, default=300, help="held-out news units spun afresh with the news profile")
     parser.add_argument("--news_sources", default=",".join(NEWS_SOURCES), help="comma-separated sources that count as news")
     parser.add_argument("--clean_samples", type=int, default=300, help="units whose clean side is restored as genuine text (news first)")
-    parser.add_argument("--max_damage", type=float, default=0.01, help="largest damage allowed on spun units")
-    parser.add_argument("--max_clean_changes", type=float, default=0.003, help="largest share of words changed in unspun units")
+    parser.add_argument("--max_damage", type=float, default=0.008, help="largest damage allowed on spun units")
+    parser.add_argument("--max_clean_changes", type=float, default=0.0018,
+                        help="largest share of words changed in unspun units (the benchmark's clean news saw ~3x more: "
+                             "0.0018 here kept it at 0.5%%)")
     parser.add_argument("--reuse_grid", action="store_true",
                         help="choose again from the grid and scorer of the model's calibration.json (new bounds, no restoring)")
     args = parser.parse_args(argv)
