@@ -29,10 +29,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from restore.edits import Edit, apply_edits
-from restore.spin import spin
 from restore.model.editor import CANDIDATE_FEATURES, Seq2SeqEditor, most_confident
 from restore.model.modeling import TagGenConfig
 from restore.model.scorer import CandidateScorer
+from restore.spin import spin
 from restore.text import protected_mask, tokenize
 from training.make_pairs import stable_hash
 from training.train import METRIC_PATH
@@ -169,16 +169,17 @@ def calibration_units(pairs: str, samples: int, clean_samples: int, news_samples
     held_out = concatenate_datasets([splits[name] for name in ("validation", "test") if name in splits])
     news = held_out.filter(lambda source: source in news_sources, input_columns="source").shuffle(seed=7)
     news = news.select(range(min(news_samples, len(news))))
+    news_clean = list(news["clean"])
     news_spun = [spin(c, seed=stable_hash(f"calibrate:{d}:{c}") % 2**31, profile="news")
-                 for c, d in zip(news["clean"], news["doc_id"])]
-    genuine = list(news["clean"])[:clean_samples]
+                 for c, d in zip(news_clean, news["doc_id"])]
+    genuine = news_clean[:clean_samples]
     more = validation.select(range(len(dev), min(len(dev) + clean_samples - len(genuine), len(validation))))
     genuine += list(more["clean"])
     spun = list(dev["spun"]) + news_spun + genuine
-    clean = list(dev["clean"]) + list(news["clean"]) + genuine
-    unspun = ([p == "none" for p in dev["profile"]] + [s == c for s, c in zip(news_spun, news["clean"])]
+    clean = list(dev["clean"]) + news_clean + genuine
+    unspun = ([p == "none" for p in dev["profile"]] + [s == c for s, c in zip(news_spun, news_clean)]
               + [True] * len(genuine))
-    return spun, clean, unspun, {"samples": len(dev), "news_samples": len(news), "clean_samples": len(genuine)}
+    return spun, clean, unspun, {"samples": len(dev), "news_samples": len(news_clean), "clean_samples": len(genuine)}
 
 
 def _write(args: argparse.Namespace, rows: list[dict], scorer: CandidateScorer | None, counts: dict) -> dict:

@@ -196,9 +196,7 @@ def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None 
 def _schedule(training: dict) -> str:
     """The learning-rate schedule of a run's resolved training arguments, in words."""
     kind = training.get("lr_scheduler_type", "?")
-    kwargs = training.get("lr_scheduler_kwargs") or {}
-    if isinstance(kwargs, str):
-        kwargs = json.loads(kwargs) if kwargs.strip() else {}
+    kwargs = training.get("lr_scheduler_kwargs") or {}  # run_config.json holds it parsed (a dict)
     shown = ", ".join(f"{k} {v}" for k, v in sorted(kwargs.items()))
     return f"{kind}, {training.get('warmup_steps', 0)} warmup steps" + (f", {shown}" if shown else "")
 
