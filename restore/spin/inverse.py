@@ -191,29 +191,32 @@ class Channel:
     def load(cls, path: str | Path) -> "Channel":
         """Read what :meth:`save` wrote."""
         channel = cls()
+        words_of: dict[str, tuple[str, ...] | None] = {}  # a clean phrase recurs under many spun ones
         with gzip.open(path, "rt", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("#"):
-                    continue
-                row = line.rstrip("\n").split("\t")
-                if row[0] == "c" and len(row) == 4:
-                    words = _words(row[2])
-                    if words is not None:
-                        channel.candidates.setdefault(tuple(row[1].split(" ")), []).append(
-                            Candidate(row[2], words, float(row[3]))
-                        )
-                elif row[0] == "k" and len(row) == 3:
-                    channel.keep_logp[row[1]] = float(row[2])
-                elif row[0] == "u" and len(row) == 3:
-                    channel.unchanged_logp[tuple(row[1].split(" "))] = float(row[2])
-                elif row[0] == "n" and len(row) == 3:
-                    channel.seen[tuple(row[1].split(" "))] = int(row[2])
-                elif row[0] == "1" and len(row) == 3:
-                    channel.unigrams[row[1]] = int(row[2])
-                elif row[0] == "2" and len(row) == 4:
-                    channel.bigrams[row[1], row[2]] = int(row[3])
-                else:
-                    raise ValueError(f"{path}: not an inverted spinner table row: {line[:80]!r}")
+            lines = f.read().split("\n")
+        for line in lines:
+            if not line or line.startswith("#"):
+                continue
+            row = line.split("\t")
+            if row[0] == "c" and len(row) == 4:
+                if row[2] not in words_of:
+                    words_of[row[2]] = _words(row[2])
+                if words_of[row[2]] is not None:
+                    channel.candidates.setdefault(tuple(row[1].split(" ")), []).append(
+                        Candidate(row[2], words_of[row[2]], float(row[3]))
+                    )
+            elif row[0] == "k" and len(row) == 3:
+                channel.keep_logp[row[1]] = float(row[2])
+            elif row[0] == "u" and len(row) == 3:
+                channel.unchanged_logp[tuple(row[1].split(" "))] = float(row[2])
+            elif row[0] == "n" and len(row) == 3:
+                channel.seen[tuple(row[1].split(" "))] = int(row[2])
+            elif row[0] == "1" and len(row) == 3:
+                channel.unigrams[row[1]] = int(row[2])
+            elif row[0] == "2" and len(row) == 4:
+                channel.bigrams[row[1], row[2]] = int(row[3])
+            else:
+                raise ValueError(f"{path}: not an inverted spinner table row: {line[:80]!r}")
         channel._index()
         return channel
 
