@@ -51,6 +51,6 @@ PRESETS: dict[str, dict] = {
         "learning_rate": 2e-3, "warmup_steps": 200, "max_steps": 3000,
         "logging_steps": 50, "eval_steps": 500, "save_steps": 500,
         "max_eval_samples": 2000, "dev_restore_samples": 1000, "bf16": True,
-        "dataloader_num_workers": 4, "time_limit_minutes": 8.0,
+        "dataloader_num_workers": 4, "preprocessing_num_workers": 8, "time_limit_minutes": 8.0,
     },
 }
