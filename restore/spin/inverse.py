@@ -194,8 +194,10 @@ class Channel:
         words_of: dict[str, tuple[str, ...] | None] = {}  # a clean phrase recurs under many spun ones
         with gzip.open(path, "rt", encoding="utf-8") as f:
             lines = f.read().split("\n")
+        if lines[-1] == "":  # the newline that ends the last row
+            lines.pop()
         for line in lines:
-            if not line or line.startswith("#"):
+            if line.startswith("#"):
                 continue
             row = line.split("\t")
             if row[0] == "c" and len(row) == 4:
