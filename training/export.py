@@ -84,6 +84,7 @@ def _fmt(value) -> str:
 def model_card(source: Path, run_dir: Path, model: TagGenForRestoration) -> str:
     """The model card's markdown."""
     config = json.loads((run_dir / "run_config.json").read_text()) if (run_dir / "run_config.json").exists() else {}
+    training = config.get("training", {})
     state_file = trainer_state(run_dir, source)
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     summary_file = source / "train_summary.json"
@@ -111,8 +112,8 @@ def model_card(source: Path, run_dir: Path, model: TagGenForRestoration) -> str:
         f"tokens seen (source side): {state.get('num_input_tokens_seen', summary.get('num_input_tokens_seen', '?'))}",
         f"- wall time of the last run: {summary.get('wall_seconds', '?') if not summary else round(summary['wall_seconds'])} s; "
         f"hardware: {platform.machine()} {platform.processor() or ''} ({'CUDA' if torch.cuda.is_available() else 'CPU'})",
-        f"- learning rate {config.get('training', {}).get('learning_rate', '?')} ({_schedule(config.get('training', {}))}), batch "
-        f"{config.get('training', {}).get('per_device_train_batch_size', '?')}, "
+        f"- learning rate {training.get('learning_rate', '?')} ({_schedule(training)}), batch "
+        f"{training.get('per_device_train_batch_size', '?')}, "
         "decision thresholds: see Calibration",
         "",
         "## Data",
