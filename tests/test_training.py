@@ -34,6 +34,17 @@ def test_export_writes_fp16_safetensors_and_a_card(tiny_model_dir: Path) -> None
     card = (tiny_model_dir / "README.md").read_text()
     assert "Learning curve" in card and "| 60 |" in card
     assert "warmup steps" in card  # the learning-rate schedule
+    assert "training wall time" in card and "unknown" not in card
+
+
+def test_training_seconds_add_up_over_resumed_runs() -> None:
+    from training.export import training_seconds
+
+    first = [{"step": 50, "train_runtime": 60.0}, {"step": 100, "train_runtime": 120.0}, {"step": 100, "eval_loss": 2.0}]
+    resumed = [{"step": 150, "train_runtime": 50.0}, {"step": 200, "train_runtime": 90.0}]
+    assert training_seconds(first) == 120.0
+    assert training_seconds(first + resumed) == 210.0
+    assert training_seconds([{"step": 100, "eval_loss": 2.0}]) is None
 
 
 def test_exported_model_proposes_replayable_edits(tiny_model_dir: Path) -> None:

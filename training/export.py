@@ -77,8 +77,31 @@ def learning_curve(state_file: Path) -> list[dict]:
     return [rows[s] for s in sorted(rows)]
 
 
+def training_seconds(log_history: list[dict]) -> float | None:
+    """Wall seconds of training behind a trainer state, summed over resumed runs.
+
+    Each run logs ``train_runtime`` counted from its own start; a value lower than the one
+    before marks a resume, so the total is the sum of each run's last value."""
+    total, last = 0.0, None
+    for entry in log_history:
+        runtime = entry.get("train_runtime")
+        if runtime is None:
+            continue
+        if last is not None and runtime < last:
+            total += last
+        last = runtime
+    return None if last is None else total + last
+
+
 def _fmt(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value if value is not None else "")
+
+
+def _wall_time(summary: dict, state: dict) -> str:
+    seconds = training_seconds(state.get("log_history", []))
+    if seconds is None:
+        seconds = summary.get("wall_seconds")
+    return "unknown" if seconds is None else f"{seconds / 3600:.1f} h ({round(seconds)} s)"
 
 
 def model_card(source: Path, run_dir: Path, model: TagGenForRestoration) -> str:
@@ -110,7 +133,7 @@ def model_card(source: Path, run_dir: Path, model: TagGenForRestoration) -> str:
         f"- run: `{run_dir}`, exported from `{source.name}`, preset `{config.get('preset', '?')}`",
         f"- steps: {state.get('global_step', summary.get('global_step', '?'))}; "
         f"tokens seen (source side): {state.get('num_input_tokens_seen', summary.get('num_input_tokens_seen', '?'))}",
-        f"- wall time of the last run: {summary.get('wall_seconds', '?') if not summary else round(summary['wall_seconds'])} s; "
+        f"- training wall time (every run in this folder up to this checkpoint): {_wall_time(summary, state)}; "
         f"hardware: {platform.machine()} {platform.processor() or ''} ({'CUDA' if torch.cuda.is_available() else 'CPU'})",
         f"- learning rate {training.get('learning_rate', '?')} ({_schedule(training)}), batch "
         f"{training.get('per_device_train_batch_size', '?')}, "
