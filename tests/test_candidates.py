@@ -191,6 +191,10 @@ def test_calibration_units_add_fresh_news_spins_and_genuine_news(toy_pairs_dir: 
     # without news units the genuine text comes from the validation split
     spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), 5, 8, 30, ("wikinews",))
     assert counts == {"samples": 5, "news_samples": 0, "clean_samples": 8} and spun[5:] == clean[5:]
+    # asking for the whole validation split (or more) leaves no validation units for genuine text
+    size = len(load_from_disk(str(toy_pairs_dir))["validation"])
+    spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), size + 5, 8, 30, ("wikinews",))
+    assert counts == {"samples": size, "news_samples": 0, "clean_samples": 0} and len(spun) == size
 
 
 def test_scorer_learns_a_separable_rule_and_round_trips() -> None:

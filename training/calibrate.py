@@ -173,8 +173,9 @@ def calibration_units(pairs: str, samples: int, clean_samples: int, news_samples
     news_spun = [spin(c, seed=stable_hash(f"calibrate:{d}:{c}") % 2**31, profile="news")
                  for c, d in zip(news_clean, news["doc_id"])]
     genuine = news_clean[:clean_samples]
-    more = validation.select(range(len(dev), min(len(dev) + clean_samples - len(genuine), len(validation))))
-    genuine += list(more["clean"])
+    more = range(len(dev), min(len(dev) + clean_samples - len(genuine), len(validation)))
+    if len(more):  # datasets refuses an empty range that starts at the end
+        genuine += list(validation.select(more)["clean"])
     spun = list(dev["spun"]) + news_spun + genuine
     clean = list(dev["clean"]) + news_clean + genuine
     unspun = ([p == "none" for p in dev["profile"]] + [s == c for s, c in zip(news_spun, news_clean)]
