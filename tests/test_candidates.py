@@ -160,6 +160,7 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     assert (record["samples"], record["news_samples"], record["clean_samples"]) == (12, 6, 4)
     scorer = CandidateScorer.from_dict(record["candidate_scorer"])
     assert len(scorer.mean) == len(CANDIDATE_FEATURES) and 0.0 < scorer([0.0] * len(CANDIDATE_FEATURES)) < 1.0
+    assert all("news_spin_removed" in row for row in record["grid"])  # the toy source counts as news here
     assert len(record["grid"]) == len(calibrate.KEEP_THRESHOLDS) * len(calibrate.CANDIDATE_KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)
     settings = json.loads((model / "config.json").read_text())["restore"]
     editor = Seq2SeqEditor.from_pretrained(str(model))

@@ -59,15 +59,19 @@ def candidate_labels(spun: list[str], clean: list[str], candidates: list[list]) 
     return labels
 
 
-def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[bool]) -> tuple[list[dict], CandidateScorer | None]:
+def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[bool],
+               news: list[bool] | None = None) -> tuple[list[dict], CandidateScorer | None]:
     """Metric scores of every (keep_threshold, candidate_keep_threshold, min_confidence)
-    setting on the pairs, and the candidate scorer fitted on them (None without candidates)."""
+    setting on the pairs, and the candidate scorer fitted on them (None without candidates).
+    Where ``news`` marks units, each row also has ``news_spin_removed``: spin removed on the
+    spun ones among them alone (the rest of the spun units are mostly other registers)."""
     import evaluate
 
     metric = evaluate.load(METRIC_PATH)
     masks = [protected_mask(s) for s in spun]
     spun_idx = [i for i, u in enumerate(unspun) if not u]
     clean_idx = [i for i, u in enumerate(unspun) if u]
+    news_idx = [i for i in spun_idx if news is not None and news[i]]
 
     def measure(proposals: list[list[Edit]], floor: float) -> dict:
         restored = [apply_edits(s, most_confident(es, floor)) for s, es in zip(spun, proposals)]
@@ -79,8 +83,14 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
             sources=[spun[i] for i in clean_idx], predictions=[restored[i] for i in clean_idx],
             references=[clean[i] for i in clean_idx],
         ) if clean_idx else {"damage": 0.0}
-        return {"spin_removed": scores["spin_removed"], "damage": scores["damage"],
-                "precision": scores["precision"], "recall": scores["recall"], "clean_changes": untouched["damage"]}
+        row = {"spin_removed": scores["spin_removed"], "damage": scores["damage"],
+               "precision": scores["precision"], "recall": scores["recall"], "clean_changes": untouched["damage"]}
+        if news_idx:
+            row["news_spin_removed"] = metric.compute(
+                sources=[spun[i] for i in news_idx], predictions=[restored[i] for i in news_idx],
+                references=[clean[i] for i in news_idx],
+            )["spin_removed"]
+        return row
 
     editor = Seq2SeqEditor.from_pretrained(
         model_dir, keep_threshold=KEEP_THRESHOLDS[0], min_confidence=0.0,
@@ -151,7 +161,9 @@ def main(argv: list[str] | None = None) -> dict:
     spun, clean, unspun, counts = calibration_units(
         args.pairs, args.samples, args.clean_samples, args.news_samples, tuple(args.news_sources.split(",")),
     )
-    rows, scorer = score_grid(args.model_dir, spun, clean, unspun)
+    news = ([False] * counts["samples"] + [True] * counts["news_samples"]
+            + [False] * counts["clean_samples"])
+    rows, scorer = score_grid(args.model_dir, spun, clean, unspun, news)
     return _write(args, rows, scorer, counts)
 
 
