@@ -75,21 +75,17 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
 
     def measure(proposals: list[list[Edit]], floor: float) -> dict:
         restored = [apply_edits(s, most_confident(es, floor)) for s, es in zip(spun, proposals)]
-        scores = metric.compute(
-            sources=[spun[i] for i in spun_idx], predictions=[restored[i] for i in spun_idx],
-            references=[clean[i] for i in spun_idx],
-        )
-        untouched = metric.compute(
-            sources=[spun[i] for i in clean_idx], predictions=[restored[i] for i in clean_idx],
-            references=[clean[i] for i in clean_idx],
-        ) if clean_idx else {"damage": 0.0}
+
+        def on(idx: list[int]) -> dict:
+            return metric.compute(sources=[spun[i] for i in idx], predictions=[restored[i] for i in idx],
+                                  references=[clean[i] for i in idx])
+
+        scores = on(spun_idx)
+        untouched = on(clean_idx) if clean_idx else {"damage": 0.0}
         row = {"spin_removed": scores["spin_removed"], "damage": scores["damage"],
                "precision": scores["precision"], "recall": scores["recall"], "clean_changes": untouched["damage"]}
         if news_idx:
-            row["news_spin_removed"] = metric.compute(
-                sources=[spun[i] for i in news_idx], predictions=[restored[i] for i in news_idx],
-                references=[clean[i] for i in news_idx],
-            )["spin_removed"]
+            row["news_spin_removed"] = on(news_idx)["spin_removed"]
         return row
 
     editor = Seq2SeqEditor.from_pretrained(
