@@ -109,6 +109,49 @@ def test_bad_arguments_are_refused() -> None:
         train.ModelArguments(d_model=30, attention_heads=4)
 
 
+def test_wall_clock_schedule_warms_up_holds_then_decays_to_zero() -> None:
+    now = [0.0]
+    factor = train.wall_clock_schedule(warmup_steps=4, deadline=100.0, decay_seconds=20.0, clock=lambda: now[0])
+    assert factor(0) == pytest.approx(0.25) and factor(3) == 1.0
+    now[0] = 70.0
+    assert factor(50) == 1.0
+    now[0] = 90.0
+    assert factor(50) == pytest.approx(0.5)
+    now[0] = 120.0
+    assert factor(50) == 0.0
+    with pytest.raises(ValueError):
+        train.DataArguments(time_decay_fraction=0.5)  # needs a time limit
+    with pytest.raises(ValueError):
+        train.DataArguments(time_limit_minutes=1.0, time_decay_fraction=1.0)
+    _, data_args, train_args, _ = train.parse_args(["--preset", "gpu", "--output_dir", "x"])  # parses without a GPU
+    assert data_args.time_limit_minutes and data_args.time_decay_fraction and not train_args.bf16
+
+
+def test_time_bounded_run_decays_its_learning_rate(toy_pairs_dir: Path, tiny_run: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "timed"
+    train.main([
+        "--preset", "tiny", "--output_dir", str(run_dir), "--pairs", str(toy_pairs_dir),
+        "--tokenizer", str(tiny_run.parent / "tokenizer"), "--max_steps", "100000", "--logging_steps", "1",
+        "--eval_steps", "100000", "--save_steps", "100000", "--warmup_steps", "1",
+        "--time_limit_minutes", "0.25", "--time_decay_fraction", "0.8", "--disable_tqdm", "true",
+    ])
+    state = json.loads(next(run_dir.glob("checkpoint-*/trainer_state.json")).read_text())
+    rates = [e["learning_rate"] for e in state["log_history"] if "learning_rate" in e]
+    assert state["global_step"] < 100000 and len(rates) >= 3
+    assert rates[-1] < 0.5 * max(rates)
+    assert all(later <= earlier for earlier, later in zip(rates[1:], rates[2:]))
+
+
+def test_non_finite_loss_stops_training_before_it_is_saved() -> None:
+    from transformers import TrainerControl, TrainerState
+
+    guard, state = train.StopOnNonFinite(), TrainerState(global_step=40)
+    control = guard.on_log(None, state, TrainerControl(should_save=True), logs={"loss": 1.2, "grad_norm": 0.4})
+    assert guard.step is None and control.should_save and not control.should_training_stop
+    control = guard.on_log(None, state, TrainerControl(should_save=True), logs={"loss": 1.2, "grad_norm": float("nan")})
+    assert guard.step == 40 and control.should_training_stop and not control.should_save
+
+
 def test_generation_stays_inside_the_decoder_positions(tiny_model_dir: Path) -> None:
     # Flag every other token (the rest protected): the decoder then has dozens of spans to fill
     # and, never allowed to stop, must halt at its last learned position instead of running past it.

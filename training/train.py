@@ -16,6 +16,7 @@ given; the preset only sets defaults.  The resolved settings are saved as
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -82,10 +83,15 @@ class DataArguments:
     preprocessing_num_workers: int | None = field(default=None, metadata={"help": "processes for encoding"})
     resume: bool = field(default=False, metadata={"help": "resume from the last checkpoint in output_dir"})
     time_limit_minutes: float | None = field(default=None, metadata={"help": "stop (with a checkpoint) after this long"})
+    time_decay_fraction: float = field(default=0.0, metadata={"help": "with --time_limit_minutes: decay the learning rate linearly to zero over this last fraction of the time limit (wall clock), replacing --lr_scheduler_type"})
 
     def __post_init__(self) -> None:
         if self.max_source_length < 8 or self.max_target_length < 4:
             raise ValueError("max_source_length must be >= 8 and max_target_length >= 4")
+        if not 0.0 <= self.time_decay_fraction < 1.0:
+            raise ValueError("time_decay_fraction must be in [0, 1)")
+        if self.time_decay_fraction and not self.time_limit_minutes:
+            raise ValueError("time_decay_fraction needs time_limit_minutes")
 
 
 class PairCollator:
@@ -112,13 +118,34 @@ class PairCollator:
         }
 
 
-class RestorationTrainer(Seq2SeqTrainer):
-    """Seq2SeqTrainer whose evaluation also restores dev units and logs spin removed."""
+def wall_clock_schedule(warmup_steps: int, deadline: float, decay_seconds: float, clock=time.monotonic):
+    """Learning-rate factor by step: linear warmup, then 1 until ``decay_seconds`` before
+    ``deadline`` (a ``clock`` time), then linearly down to 0 at the deadline.
 
-    def __init__(self, *args, dev_pairs: list[tuple[str, str]], keep_threshold: float, **kwargs) -> None:
+    For runs bounded by time rather than steps (the ``gpu`` preset), where the step count at
+    which to decay is not known in advance.  A plain closure, so a resumed run's scheduler
+    state never carries an old deadline.
+    """
+
+    def factor(step: int) -> float:
+        warm = min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else 1.0
+        left = deadline - clock()
+        return warm * max(0.0, min(1.0, left / decay_seconds))
+
+    return factor
+
+
+class RestorationTrainer(Seq2SeqTrainer):
+    """Seq2SeqTrainer whose evaluation also restores dev units and logs spin removed.
+
+    With ``lr_factor`` (see ``wall_clock_schedule``) it replaces the step-based scheduler.
+    """
+
+    def __init__(self, *args, dev_pairs: list[tuple[str, str]], keep_threshold: float, lr_factor=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.dev_pairs = dev_pairs
         self.keep_threshold = keep_threshold
+        self.lr_factor = lr_factor
         self._metric = None
         self._parts: dict[str, list[float]] = {"tag_loss": [], "gen_loss": []}
 
@@ -131,6 +158,14 @@ class RestorationTrainer(Seq2SeqTrainer):
                 if value is not None:
                     self._parts[part].append(float(value.detach()))
         return (loss, outputs) if return_outputs else loss
+
+    def create_scheduler(self, num_training_steps: int, optimizer=None):
+        if self.lr_factor is None:
+            return super().create_scheduler(num_training_steps, optimizer)
+        if self.lr_scheduler is None:
+            self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, self.lr_factor)
+            self._created_lr_scheduler = True
+        return self.lr_scheduler
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         """Add the mean tagging and generation losses since the last training log line."""
@@ -180,6 +215,22 @@ class TimeLimit(TrainerCallback):
         if time.monotonic() > self.deadline:
             control.should_save = True
             control.should_training_stop = True
+        return control
+
+
+class StopOnNonFinite(TrainerCallback):
+    """Stop at the first non-finite training loss or gradient norm, before it is checkpointed,
+    so the run folder's newest checkpoint is the last sound one."""
+
+    def __init__(self) -> None:
+        self.step: int | None = None
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        values = [logs.get(k) for k in ("loss", "grad_norm")] if logs else []
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            self.step = state.global_step
+            control.should_training_stop = True
+            control.should_save = False
         return control
 
 
@@ -259,6 +310,8 @@ def main(argv: list[str] | None = None) -> Path:
     set_seed(train_args.seed)
     if train_args.use_cpu or not torch.cuda.is_available():
         torch.set_num_threads(max(1, os.cpu_count() or 1))
+    else:
+        torch.set_float32_matmul_precision("high")  # TF32 matmuls on a GPU; fp32 everywhere else
     if model_args.init_from:
         tokenizer = AutoTokenizer.from_pretrained(model_args.init_from)
         model = TagGenForRestoration.from_pretrained(model_args.init_from, dtype=torch.float32)
@@ -275,7 +328,12 @@ def main(argv: list[str] | None = None) -> Path:
     (out / "run_config.json").write_text(json.dumps(resolved, indent=2, default=str))
     print(f"restore: {model.num_parameters() / 1e6:.1f} M parameters, {len(train)} training units, preset {preset}")
 
-    callbacks = [TimeLimit(data_args.time_limit_minutes)] if data_args.time_limit_minutes else []
+    guard = StopOnNonFinite()
+    callbacks = [guard] + ([TimeLimit(data_args.time_limit_minutes)] if data_args.time_limit_minutes else [])
+    lr_factor = None
+    if data_args.time_decay_fraction:
+        decay_seconds = data_args.time_decay_fraction * data_args.time_limit_minutes * 60
+        lr_factor = wall_clock_schedule(train_args.warmup_steps, callbacks[1].deadline, decay_seconds)
     trainer = RestorationTrainer(
         model=model,
         args=train_args,
@@ -286,10 +344,16 @@ def main(argv: list[str] | None = None) -> Path:
         callbacks=callbacks,
         dev_pairs=dev_pairs,
         keep_threshold=model_args.keep_threshold,
+        lr_factor=lr_factor,
     )
     resume = data_args.resume and any(out.glob("checkpoint-*"))
     start = time.time()
     trainer.train(resume_from_checkpoint=True if resume else None)
+    if guard.step is not None:
+        raise SystemExit(
+            f"restore error: the training loss or gradient became NaN/inf by step {guard.step}; stopped without saving it. "
+            f"The newest checkpoint in {out} is the last sound one: lower --learning_rate, or train without --bf16."
+        )
     trainer.save_model(str(out / "final"))
     tokenizer.save_pretrained(str(out / "final"))
     metrics = trainer.evaluate()
