@@ -161,7 +161,9 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     scorer = CandidateScorer.from_dict(record["candidate_scorer"])
     assert len(scorer.mean) == len(CANDIDATE_FEATURES) and 0.0 < scorer([0.0] * len(CANDIDATE_FEATURES)) < 1.0
     assert all("news_spin_removed" in row for row in record["grid"])  # the toy source counts as news here
-    assert len(record["grid"]) == len(calibrate.KEEP_THRESHOLDS) * len(calibrate.CANDIDATE_KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)
+    gates = len(calibrate.EVIDENCE_CONFIDENCES) * len(calibrate.MIN_EVIDENCES) * len(calibrate.SURE_CONFIDENCES)
+    assert len(record["grid"]) == (len(calibrate.KEEP_THRESHOLDS) * len(calibrate.CANDIDATE_KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)
+                                   + len(calibrate.GATE_KEEP_THRESHOLDS) * gates * len(calibrate.GATE_MIN_CONFIDENCES))
     settings = json.loads((model / "config.json").read_text())["restore"]
     editor = Seq2SeqEditor.from_pretrained(str(model))
     assert editor.candidate_keep_threshold == settings["candidate_keep_threshold"]

@@ -195,9 +195,13 @@ def test_calibrate_writes_the_chosen_thresholds(tiny_model_dir: Path, toy_pairs_
     best = calibrate.main([str(model), "--pairs", str(toy_pairs_dir), "--samples", "12"])
     settings = json.loads((model / "config.json").read_text())["restore"]
     assert settings["keep_threshold"] == best["keep_threshold"] in calibrate.KEEP_THRESHOLDS
-    assert settings["min_confidence"] == best["min_confidence"] in calibrate.MIN_CONFIDENCES
+    assert settings["min_confidence"] == best["min_confidence"]
+    assert best["min_confidence"] in calibrate.MIN_CONFIDENCES + calibrate.GATE_MIN_CONFIDENCES
+    assert settings["min_evidence"] == best["min_evidence"] and settings["sure_confidence"] == best["sure_confidence"]
     record = json.loads((model / "calibration.json").read_text())
-    assert len(record["grid"]) == len(calibrate.KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)  # no candidate tables
+    gates = len(calibrate.EVIDENCE_CONFIDENCES) * len(calibrate.MIN_EVIDENCES) * len(calibrate.SURE_CONFIDENCES)
+    assert len(record["grid"]) == (len(calibrate.KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)  # no candidate tables
+                                   + len(calibrate.GATE_KEEP_THRESHOLDS) * gates * len(calibrate.GATE_MIN_CONFIDENCES))
     assert record["candidate_scorer"] is None and settings["candidate_keep_threshold"] == 0.0
     assert Seq2SeqEditor.from_pretrained(str(model)).min_confidence == best["min_confidence"]
     # the card says what was calibrated on
@@ -209,6 +213,20 @@ def test_calibrate_writes_the_chosen_thresholds(tiny_model_dir: Path, toy_pairs_
     card = export.update_card(model).read_text()
     assert f"{record['samples']} units of the pairs' validation split, 0 held-out news units" in card
     assert f"min_confidence {best['min_confidence']}" in card
+
+
+def test_unit_gate_holds_back_edits_where_a_unit_does_not_look_spun() -> None:
+    from restore.edits import Edit
+    from restore.model.editor import gated
+
+    lone = [Edit(0, 3, "foo", "bar", confidence=0.7), Edit(4, 7, "baz", "qux", confidence=0.2)]
+    dense = lone + [Edit(8, 11, "abc", "def", confidence=0.6), Edit(12, 15, "ghi", "jkl", confidence=0.95)]
+    assert len(gated(lone, 0.5)) == 1  # no gate: the floor alone
+    assert gated(lone, 0.5, min_evidence=2, evidence_confidence=0.5) == []  # one likely spin: not spun
+    assert len(gated(dense, 0.5, min_evidence=2, evidence_confidence=0.5)) == 3
+    sure = [Edit(0, 3, "foo", "bar", confidence=0.97)]
+    assert gated(sure, 0.5, min_evidence=2, sure_confidence=0.95) == sure  # sure enough alone
+    assert gated(sure, 0.5, min_evidence=2, sure_confidence=1.01) == []
 
 
 def test_calibrate_prefers_spin_removed_within_bounds() -> None:

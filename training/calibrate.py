@@ -13,7 +13,9 @@ candidate tables, every candidate edit is scored once and a small network of its
 (``CANDIDATE_FEATURES``, :class:`restore.model.scorer.CandidateScorer`) is fitted to whether
 making it alone brings the unit closer to its reference: that gives candidates their
 confidence.  Then every ``keep_threshold`` × ``candidate_keep_threshold`` ×
-``min_confidence`` setting of the grid is scored with the restoration metric, and the one
+``min_confidence`` setting of the grid is scored with the restoration metric, then, for the
+lowest keep thresholds, every unit gate (``min_evidence`` × ``evidence_confidence`` ×
+``sure_confidence``, :func:`restore.model.editor.gated`) at the lower floors; the one
 with the most spin removed whose damage on spun units stays within ``--max_damage`` and whose
 changes to unspun units stay within ``--max_clean_changes`` is written into the model's
 ``config.json`` (``restore`` settings read by :class:`restore.model.editor.Seq2SeqEditor`),
@@ -24,12 +26,13 @@ file under new bounds, without restoring anything.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from dataclasses import replace
 from pathlib import Path
 
 from restore.edits import Edit, apply_edits
-from restore.model.editor import CANDIDATE_FEATURES, Seq2SeqEditor, most_confident
+from restore.model.editor import CANDIDATE_FEATURES, Seq2SeqEditor, gated
 from restore.model.modeling import TagGenConfig
 from restore.model.scorer import CandidateScorer
 from restore.spin import spin
@@ -41,6 +44,13 @@ KEEP_THRESHOLDS = (0.5, 0.3, 0.15, 0.05, 0.0)  # 0.0: no generated edits
 CANDIDATE_KEEP_THRESHOLDS = (0.99, 0.9, 0.7, 0.5)
 MIN_CONFIDENCES = (0.0, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 NEWS_SOURCES = ("wikinews", "current-events")
+# The unit gate's grid, tried with the most permissive candidate threshold only.
+GATE_KEEP_THRESHOLDS = (0.05, 0.0)
+GATE_MIN_CONFIDENCES = (0.5, 0.6, 0.7, 0.75, 0.8)
+EVIDENCE_CONFIDENCES = (0.3, 0.5)
+MIN_EVIDENCES = (2, 3, 4)
+SURE_CONFIDENCES = (0.9, 0.95, 1.01)  # above 1: nothing in a unit that does not look spun
+NO_GATE = {"min_evidence": 0, "evidence_confidence": 0.5, "sure_confidence": 1.01}
 
 
 def candidate_labels(spun: list[str], clean: list[str], candidates: list[list]) -> list[list[bool]]:
@@ -62,7 +72,8 @@ def candidate_labels(spun: list[str], clean: list[str], candidates: list[list]) 
 def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[bool],
                news: list[bool] | None = None) -> tuple[list[dict], CandidateScorer | None]:
     """Metric scores of every (keep_threshold, candidate_keep_threshold, min_confidence)
-    setting on the pairs, and the candidate scorer fitted on them (None without candidates).
+    setting on the pairs, then of the unit gates (``GATE_*``), and the candidate scorer fitted
+    on them (None without candidates).
     Where ``news`` marks units, each row also has ``news_spin_removed``: spin removed on the
     spun ones among them alone (the rest of the spun units are mostly other registers)."""
     import evaluate
@@ -73,8 +84,8 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     clean_idx = [i for i, u in enumerate(unspun) if u]
     news_idx = [i for i in spun_idx if news is not None and news[i]]
 
-    def measure(proposals: list[list[Edit]], floor: float) -> dict:
-        restored = [apply_edits(s, most_confident(es, floor)) for s, es in zip(spun, proposals)]
+    def measure(proposals: list[list[Edit]], floor: float, gate: dict) -> dict:
+        restored = [apply_edits(s, gated(es, floor, **gate)) for s, es in zip(spun, proposals)]
 
         def on(idx: list[int]) -> dict:
             return metric.compute(sources=[spun[i] for i in idx], predictions=[restored[i] for i in idx],
@@ -105,17 +116,28 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
             candidates = [[replace(ce, edit=replace(ce.edit, confidence=next(confidences))) for ce in cs] for cs in candidates]
         print(f"candidates: {len(flat)} scored, {sum(ok for _, ok in flat)} right")
     editor.candidates = None
-    rows = []
+    rows, generated = [], {}
+
+    def add(keep: float, cand_keep: float | None, floor: float, gate: dict) -> None:
+        proposals = [g + [ce.edit for ce in cs if cand_keep is not None and ce.doubt > 1.0 - cand_keep]
+                     for g, cs in zip(generated[keep], candidates)]
+        rows.append({"keep_threshold": keep, "candidate_keep_threshold": cand_keep, "min_confidence": floor,
+                     **gate, **measure(proposals, floor, gate)})
+        print(json.dumps(rows[-1]))
+
+    cand_keeps = CANDIDATE_KEEP_THRESHOLDS if scorer is not None else (None,)
     for keep in KEEP_THRESHOLDS:
         editor.keep_threshold = keep
-        generated = editor.propose(spun, masks)
-        for cand_keep in CANDIDATE_KEEP_THRESHOLDS if scorer is not None else (None,):
+        generated[keep] = editor.propose(spun, masks)
+        for cand_keep in cand_keeps:
             for floor in MIN_CONFIDENCES:
-                proposals = [g + [ce.edit for ce in cs if cand_keep is not None and ce.doubt > 1.0 - cand_keep]
-                             for g, cs in zip(generated, candidates)]
-                rows.append({"keep_threshold": keep, "candidate_keep_threshold": cand_keep,
-                             "min_confidence": floor, **measure(proposals, floor)})
-                print(json.dumps(rows[-1]))
+                add(keep, cand_keep, floor, NO_GATE)
+    for keep in GATE_KEEP_THRESHOLDS:
+        for evidence, count, sure, floor in itertools.product(
+            EVIDENCE_CONFIDENCES, MIN_EVIDENCES, SURE_CONFIDENCES, GATE_MIN_CONFIDENCES
+        ):
+            gate = {"min_evidence": count, "evidence_confidence": evidence, "sure_confidence": sure}
+            add(keep, cand_keeps[0], floor, gate)
     return rows, scorer
 
 
@@ -197,7 +219,8 @@ def _write(args: argparse.Namespace, rows: list[dict], scorer: CandidateScorer |
     config = TagGenConfig.from_pretrained(args.model_dir)
     settings = {k: v for k, v in (getattr(config, "restore", None) or {}).items()
                 if k not in ("candidate_keep_threshold", "candidate_scorer")}
-    settings.update(keep_threshold=best["keep_threshold"], min_confidence=best["min_confidence"])
+    settings.update(keep_threshold=best["keep_threshold"], min_confidence=best["min_confidence"],
+                    **{k: best.get(k, v) for k, v in NO_GATE.items()})  # grids from before the gate have none
     if scorer is not None and best["candidate_keep_threshold"] is not None:
         settings.update(candidate_keep_threshold=best["candidate_keep_threshold"], candidate_scorer=scorer.to_dict())
     else:

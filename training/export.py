@@ -225,6 +225,16 @@ def _schedule(training: dict) -> str:
     return f"{kind}, {training.get('warmup_steps', 0)} warmup steps" + (f", {shown}" if shown else "")
 
 
+def _gate_words(best: dict) -> str:
+    """The chosen unit gate in words (empty without one)."""
+    if not best.get("min_evidence"):
+        return ""
+    sure = best["sure_confidence"]
+    alone = f"only edits at {sure} or above" if sure <= 1.0 else "no edit"
+    return (f", with a unit gate (a unit with fewer than {best['min_evidence']} edits at confidence "
+            f"{best['evidence_confidence']} or above gets {alone})")
+
+
 def _calibration_units(record: dict) -> str:
     """What ``training.calibrate`` restored, from its ``calibration.json`` record."""
     if "split" in record:  # before news units were added
@@ -263,7 +273,7 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
             f"`python -m training.calibrate` on {_calibration_units(record)} "
             f"(damage ≤ {record['max_damage']}, unspun words changed ≤ {record['max_clean_changes']}) chose "
             f"keep_threshold {best['keep_threshold']}, candidate_keep_threshold "
-            f"{best.get('candidate_keep_threshold')} and min_confidence {best['min_confidence']}: spin removed "
+            f"{best.get('candidate_keep_threshold')} and min_confidence {best['min_confidence']}{_gate_words(best)}: spin removed "
             f"{best['spin_removed']:.3f}, damage {best['damage']:.4f}, unspun words changed {best['clean_changes']:.4f} "
             "there. The whole grid is in `calibration.json`.\n\n"
         )

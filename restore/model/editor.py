@@ -93,7 +93,8 @@ class Seq2SeqEditor:
     ``candidate_scorer``: the :class:`CandidateScorer` behind :meth:`candidate_confidence`
     (``training.calibrate`` fits it; a dict is read with ``CandidateScorer.from_dict``);
     ``lm``: the word language model behind the trigram features (default: with candidates,
-    :class:`restore.spin.lm.CmuTrigramLM`).
+    :class:`restore.spin.lm.CmuTrigramLM`).  ``min_evidence``, ``evidence_confidence``,
+    ``sure_confidence``: the unit gate of :func:`gated` (``min_evidence=0``: no gate).
     """
 
     def __init__(
@@ -109,6 +110,9 @@ class Seq2SeqEditor:
         candidate_keep_threshold: float = 0.5,
         candidate_scorer: CandidateScorer | dict | None = None,
         lm=None,
+        min_evidence: int = 0,
+        evidence_confidence: float = 0.5,
+        sure_confidence: float = 1.01,
     ) -> None:
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
@@ -119,6 +123,9 @@ class Seq2SeqEditor:
         self.max_words = max_words
         self.candidates = candidates
         self.candidate_keep_threshold = candidate_keep_threshold
+        self.min_evidence = min_evidence
+        self.evidence_confidence = evidence_confidence
+        self.sure_confidence = sure_confidence
         if isinstance(candidate_scorer, dict):
             candidate_scorer = CandidateScorer.from_dict(candidate_scorer)
         self.candidate_scorer = candidate_scorer
@@ -148,7 +155,8 @@ class Seq2SeqEditor:
         model = TagGenForRestoration.from_pretrained(name, dtype=torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(name)
         settings = getattr(model.config, "restore", {}) or {}
-        known = ("keep_threshold", "min_confidence", "max_words", "candidate_keep_threshold", "candidate_scorer")
+        known = ("keep_threshold", "min_confidence", "max_words", "candidate_keep_threshold", "candidate_scorer",
+                 "min_evidence", "evidence_confidence", "sure_confidence")
         kwargs = {**{k: settings[k] for k in known if k in settings}, **kwargs}
         if "candidates" not in kwargs:
             path = cached_file(name, CANDIDATES_FILE, _raise_exceptions_for_missing_entries=False)
@@ -203,7 +211,11 @@ class Seq2SeqEditor:
         )
         if raw:
             return list(zip(generated, candidates))
-        return [most_confident(g + [c.edit for c in cs], self.min_confidence) for g, cs in zip(generated, candidates)]
+        return [self.choose(g + [c.edit for c in cs]) for g, cs in zip(generated, candidates)]
+
+    def choose(self, edits: list[Edit]) -> list[Edit]:
+        """The unit's edits to make, from all it proposed: :func:`gated` with this editor's settings."""
+        return gated(edits, self.min_confidence, self.min_evidence, self.evidence_confidence, self.sure_confidence)
 
     def _generated_edits(self, units, plans, states, attention_mask, span_ids) -> list[list[Edit]]:
         """The decoder's own replacement for each tagged span (greedy)."""
@@ -437,6 +449,17 @@ def _edit_with_article(unit: str, view: _UnitView, a: int, z: int, replacement: 
             start, replacement = tokens[a - 1].start, f"{fixed} {replacement}"
     before = unit[start:end]
     return Edit(start, end, before, replacement, edit_kind(before, replacement), confidence)
+
+
+def gated(edits: list[Edit], min_confidence: float, min_evidence: int = 0,
+          evidence_confidence: float = 0.5, sure_confidence: float = 1.01) -> list[Edit]:
+    """``most_confident(edits, min_confidence)`` in a unit that looks spun: one where at least
+    ``min_evidence`` disjoint edits reach ``evidence_confidence``.  In a unit that does not,
+    only edits at ``sure_confidence`` or above (above 1: none).  Genuine text rarely has
+    several likely spins in one unit; spun text, which comes densely spun, usually does."""
+    if min_evidence and len(most_confident(edits, evidence_confidence)) < min_evidence:
+        return most_confident(edits, max(min_confidence, sure_confidence))
+    return most_confident(edits, min_confidence)
 
 
 def most_confident(edits: list[Edit], min_confidence: float) -> list[Edit]:
