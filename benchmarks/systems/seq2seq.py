@@ -63,5 +63,12 @@ class Seq2SeqSystem:
             "params": sum(p.numel() for p in editor.model.parameters()),
             "architecture": ",".join(config.get("architectures", [])),
             "decoding": f"greedy|keep_threshold:{getattr(editor, 'keep_threshold', 'n/a')}|min_confidence:{getattr(editor, 'min_confidence', 'n/a')}"
-            f"|batch:{getattr(editor, 'batch_size', 'n/a')}|max_words:{editor.max_words}",
+            f"{_gate(editor)}|batch:{getattr(editor, 'batch_size', 'n/a')}|max_words:{editor.max_words}",
         }
+
+
+def _gate(editor) -> str:
+    """The editor's unit gate for the settings string (empty without one)."""
+    if not getattr(editor, "min_evidence", 0):
+        return ""
+    return f"|unit_gate:{editor.min_evidence}@{editor.evidence_confidence},sure:{editor.sure_confidence}"
