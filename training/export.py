@@ -134,8 +134,8 @@ def model_card(source: Path, run_dir: Path, model: TagGenForRestoration) -> str:
         f"- steps: {state.get('global_step', summary.get('global_step', '?'))}; "
         f"tokens seen (source side): {state.get('num_input_tokens_seen', summary.get('num_input_tokens_seen', '?'))}",
         f"- training wall time (every run in this folder up to this checkpoint): {_wall_time(summary, state)}; "
-        f"hardware: {platform.machine()} {platform.processor() or ''} ({'CUDA' if torch.cuda.is_available() else 'CPU'})",
-        f"- learning rate {training.get('learning_rate', '?')} ({_schedule(training)}), batch "
+        f"hardware: {_hardware()}",
+        f"- learning rate {training.get('learning_rate', '?')} ({_schedule(training, config.get('data') or {})}), batch "
         f"{training.get('per_device_train_batch_size', '?')}, "
         "decision thresholds: see Calibration",
         "",
@@ -217,8 +217,17 @@ def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None 
     return output
 
 
-def _schedule(training: dict) -> str:
-    """The learning-rate schedule of a run's resolved training arguments, in words."""
+def _hardware() -> str:
+    """This machine in words: processor, and the GPU where there is one."""
+    gpu = f"CUDA: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "CPU"
+    return f"{platform.machine()} {platform.processor() or ''} ({gpu})".replace("  ", " ")
+
+
+def _schedule(training: dict, data: dict | None = None) -> str:
+    """The learning-rate schedule of a run's resolved training and data arguments, in words."""
+    if (data or {}).get("time_decay_fraction"):
+        return (f"{training.get('warmup_steps', 0)} warmup steps, then constant, then a linear decay to 0 over the "
+                f"last {data['time_decay_fraction']:.0%} of the {data['time_limit_minutes']:g}-minute time limit (wall clock)")
     kind = training.get("lr_scheduler_type", "?")
     kwargs = training.get("lr_scheduler_kwargs") or {}  # run_config.json holds it parsed (a dict)
     shown = ", ".join(f"{k} {v}" for k, v in sorted(kwargs.items()))
