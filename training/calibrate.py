@@ -157,7 +157,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--news_samples", type=int, default=300, help="held-out news units spun afresh with the news profile")
     parser.add_argument("--news_sources", default=",".join(NEWS_SOURCES), help="comma-separated sources that count as news")
     parser.add_argument("--clean_samples", type=int, default=300, help="units whose clean side is restored as genuine text (news first)")
-    parser.add_argument("--max_damage", type=float, default=0.008, help="largest damage allowed on spun units")
+    parser.add_argument("--max_damage", type=float, default=0.007,
+                        help="largest damage allowed on spun units (the benchmark's news saw ~1.3x more: 0.007 here "
+                             "kept it under 1%%, 0.008 did not)")
     parser.add_argument("--max_clean_changes", type=float, default=0.0018,
                         help="largest share of words changed in unspun units (the benchmark's clean news saw ~3x more: "
                              "0.0018 here kept it at 0.5%%)")
