@@ -329,11 +329,12 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"restore: {model.num_parameters() / 1e6:.1f} M parameters, {len(train)} training units, preset {preset}")
 
     guard = StopOnNonFinite()
-    callbacks = [guard] + ([TimeLimit(data_args.time_limit_minutes)] if data_args.time_limit_minutes else [])
+    limit = TimeLimit(data_args.time_limit_minutes) if data_args.time_limit_minutes else None
+    callbacks = [guard] + ([limit] if limit else [])
     lr_factor = None
-    if data_args.time_decay_fraction:
+    if data_args.time_decay_fraction:  # DataArguments guarantees a time limit with it
         decay_seconds = data_args.time_decay_fraction * data_args.time_limit_minutes * 60
-        lr_factor = wall_clock_schedule(train_args.warmup_steps, callbacks[1].deadline, decay_seconds)
+        lr_factor = wall_clock_schedule(train_args.warmup_steps, limit.deadline, decay_seconds)
     trainer = RestorationTrainer(
         model=model,
         args=train_args,
