@@ -239,3 +239,26 @@ def test_calibrate_prefers_spin_removed_within_bounds() -> None:
     ]
     assert choose(rows, 0.01, 0.003)["min_confidence"] == 0.5
     assert choose(rows, 0.0001, 0.0)["min_confidence"] == 0.9  # nothing within bounds: least damage
+
+
+def test_export_carries_the_training_history_of_the_model_it_started_from(
+    toy_pairs_dir: Path, tiny_run: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    from training.export import HISTORY_FILE, export
+
+    first = json.loads((tiny_model_dir / HISTORY_FILE).read_text())
+    assert len(first) == 1 and first[0]["started_from"] is None and first[0]["steps"] == 60
+    assert first[0]["tokens"] > 0 and first[0]["hardware"]
+    run_dir = train.main([
+        "--preset", "tiny", "--output_dir", str(tmp_path / "more"), "--pairs", str(toy_pairs_dir),
+        "--init_from", str(tiny_model_dir), "--max_steps", "4", "--eval_steps", "4", "--save_steps", "4",
+        "--disable_tqdm", "true",
+    ])
+    config = json.loads((run_dir / "run_config.json").read_text())
+    assert config["model"]["d_model"] == 64  # the started-from model's architecture, not the preset's 32
+    model = export(run_dir, tmp_path / "model")
+    history = json.loads((model / HISTORY_FILE).read_text())
+    assert [h["steps"] for h in history] == [60, 4] and history[1]["started_from"] == str(tiny_model_dir)
+    card = (model / "README.md").read_text()
+    assert "Every run behind these weights" in card and f"In all: 64 steps, {first[0]['tokens'] + history[1]['tokens']:,}" in card
+    assert f"started from `{tiny_model_dir}`" in card

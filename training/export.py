@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 from pathlib import Path
 
@@ -22,10 +21,13 @@ import torch
 from transformers import AutoTokenizer, GenerationConfig
 
 from restore.model.modeling import TagGenForRestoration
+from training.train import hardware
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "restore" / "models" / "default"
 REPORT = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "report.json"
 MAX_BYTES = 50 * 1024 * 1024
+HISTORY_FILE = "training_history.json"
+"""Every training run behind a model's weights, oldest first (one record per run, see ``run_record``)."""
 
 DATA_NOTE = """\
 Pairs were made by `python -m training.make_pairs` from the corpora of the project's shared data,
@@ -104,15 +106,88 @@ def _wall_time(summary: dict, state: dict) -> str:
     return "unknown" if seconds is None else f"{seconds / 3600:.1f} h ({round(seconds)} s)"
 
 
-def model_card(source: Path, run_dir: Path, model: TagGenForRestoration) -> str:
-    """The model card's markdown."""
-    config = json.loads((run_dir / "run_config.json").read_text()) if (run_dir / "run_config.json").exists() else {}
+def _run_files(run_dir: Path, source: Path) -> tuple[dict, dict, dict]:
+    """(run_config.json, the trainer state, train_summary.json) of a run's exported checkpoint, each {} if absent."""
+    def read(path: Path) -> dict:
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    return read(run_dir / "run_config.json"), read(trainer_state(run_dir, source)), read(source / "train_summary.json")
+
+
+def run_record(run_dir: Path, source: Path) -> dict:
+    """This run's entry in the model's training history: what it started from, its steps,
+    source tokens, wall seconds, hardware, learning rate and data."""
+    config, state, summary = _run_files(run_dir, source)
+    training, data = config.get("training", {}), config.get("data") or {}
+    seconds = training_seconds(state.get("log_history", []))
+    return {
+        "run": str(run_dir),
+        "checkpoint": source.name,
+        "preset": config.get("preset"),
+        "started_from": (config.get("model") or {}).get("init_from"),
+        "steps": state.get("global_step", summary.get("global_step")),
+        "tokens": state.get("num_input_tokens_seen", summary.get("num_input_tokens_seen")),
+        "seconds": summary.get("wall_seconds") if seconds is None else round(seconds, 1),
+        "hardware": config.get("hardware") or hardware(),
+        "learning_rate": training.get("learning_rate"),
+        "schedule": _schedule(training, data),
+        "batch": training.get("per_device_train_batch_size"),
+        "pairs": data.get("pairs"),
+    }
+
+
+def earlier_history(init_from: str | None) -> list[dict]:
+    """The training history of the model a run started from (a folder or Hub id); [] if it
+    started from random weights or its model carries none."""
+    if not init_from:
+        return []
+    if Path(init_from).is_dir():
+        path = Path(init_from) / HISTORY_FILE
+        return json.loads(path.read_text()) if path.exists() else []
+    from transformers.utils import cached_file
+
+    found = cached_file(init_from, HISTORY_FILE, _raise_exceptions_for_missing_entries=False)
+    return json.loads(Path(found).read_text()) if found else []
+
+
+def training_history(run_dir: Path, source: Path) -> list[dict]:
+    """Every run behind the exported weights, oldest first: the starting model's history and this run."""
+    config, _, _ = _run_files(run_dir, source)
+    return earlier_history((config.get("model") or {}).get("init_from")) + [run_record(run_dir, source)]
+
+
+def history_lines(history: list[dict]) -> list[str]:
+    """The card's table of the runs behind the weights, with totals (empty for a single run)."""
+    if len(history) < 2:
+        return []
+    lines = [
+        "",
+        "Every run behind these weights, oldest first (`training_history.json`):",
+        "",
+        "| run | started from | preset | hardware | steps | batch | source tokens | wall time | learning rate |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in history:
+        seconds, tokens = r.get("seconds"), r.get("tokens")
+        wall = "?" if seconds is None else f"{seconds / 3600:.2f} h"
+        lines.append(
+            f"| `{r.get('run')}` | {r.get('started_from') or 'random weights'} | {r.get('preset')} | {r.get('hardware')} | "
+            f"{r.get('steps')} | {r.get('batch')} | {f'{tokens:,}' if isinstance(tokens, int) else '?'} | {wall} | "
+            f"{r.get('learning_rate')} ({r.get('schedule')}) |"
+        )
+    tokens = sum(r.get("tokens") or 0 for r in history)
+    seconds = sum(r.get("seconds") or 0 for r in history)
+    lines += ["", f"In all: {sum(r.get('steps') or 0 for r in history):,} steps, {tokens:,} source tokens, "
+                  f"{seconds / 3600:.2f} h of training."]
+    return lines
+
+
+def model_card(source: Path, run_dir: Path, model: TagGenForRestoration, history: list[dict] | None = None) -> str:
+    """The model card's markdown (``history``: the runs behind the weights, see :func:`training_history`)."""
+    config, state, summary = _run_files(run_dir, source)
     training = config.get("training", {})
-    state_file = trainer_state(run_dir, source)
-    state = json.loads(state_file.read_text()) if state_file.exists() else {}
-    summary_file = source / "train_summary.json"
-    summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
-    curve = learning_curve(state_file)
+    curve = learning_curve(trainer_state(run_dir, source))
+    restored = (config.get("data") or {}).get("dev_restore_samples", "?")
     c = model.config
     lines = [
         "# restore default model",
@@ -130,19 +205,21 @@ def model_card(source: Path, run_dir: Path, model: TagGenForRestoration) -> str:
         "",
         "## Training",
         "",
-        f"- run: `{run_dir}`, exported from `{source.name}`, preset `{config.get('preset', '?')}`",
+        f"- run: `{run_dir}`, exported from `{source.name}`, preset `{config.get('preset', '?')}`, started from "
+        f"{_started_from(config)}",
         f"- steps: {state.get('global_step', summary.get('global_step', '?'))}; "
         f"tokens seen (source side): {state.get('num_input_tokens_seen', summary.get('num_input_tokens_seen', '?'))}",
         f"- training wall time (every run in this folder up to this checkpoint): {_wall_time(summary, state)}; "
-        f"hardware: {_hardware()}",
+        f"hardware: {config.get('hardware') or hardware()}",
         f"- learning rate {training.get('learning_rate', '?')} ({_schedule(training, config.get('data') or {})}), batch "
         f"{training.get('per_device_train_batch_size', '?')}, "
         "decision thresholds: see Calibration",
+        *history_lines(history or []),
         "",
         "## Data",
         "",
         DATA_NOTE,
-        "## Learning curve (dev split, 300 units restored at each evaluation)",
+        f"## Learning curve of the last run (dev split, {restored} units restored at each evaluation)",
         "",
         "| step | source tokens seen | dev loss | spin removed | damage | precision | recall |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -208,7 +285,9 @@ def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None 
     model.half().save_pretrained(str(output), safe_serialization=True)
     generation.save_pretrained(str(output))
     tokenizer.save_pretrained(str(output))
-    (output / "README.md").write_text(model_card(source, run_dir, model))
+    history = training_history(run_dir, source)
+    (output / HISTORY_FILE).write_text(json.dumps(history, indent=1))
+    (output / "README.md").write_text(model_card(source, run_dir, model, history))
     (output / "learning_curve.json").write_text(json.dumps(learning_curve(trainer_state(run_dir, source)), indent=1))
     size = sum(p.stat().st_size for p in output.iterdir())
     if size > MAX_BYTES:
@@ -217,10 +296,10 @@ def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None 
     return output
 
 
-def _hardware() -> str:
-    """This machine in words: processor, and the GPU where there is one."""
-    gpu = f"CUDA: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "CPU"
-    return f"{platform.machine()} {platform.processor() or ''} ({gpu})".replace("  ", " ")
+def _started_from(config: dict) -> str:
+    """Where a run's weights began, in words."""
+    init_from = (config.get("model") or {}).get("init_from")
+    return f"`{init_from}`" if init_from else "random weights"
 
 
 def _schedule(training: dict, data: dict | None = None) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -205,6 +206,19 @@ class RestorationTrainer(Seq2SeqTrainer):
         return {f"eval_{k}": float(scores[k]) for k in ("spin_removed", "damage", "precision", "recall") if scores.get(k) is not None}
 
 
+def architecture(model: TagGenForRestoration) -> dict:
+    """The architecture arguments of a built model (with ``--init_from``, the model's own, not the preset's)."""
+    c = model.config
+    return {"d_model": c.d_model, "encoder_layers": c.encoder_layers, "decoder_layers": c.decoder_layers,
+            "attention_heads": c.encoder_attention_heads, "ffn_dim": c.encoder_ffn_dim}
+
+
+def hardware(use_cpu: bool = False) -> str:
+    """What a run trains on, in words: the processor, and the GPU where one is used."""
+    gpu = "CPU" if use_cpu or not torch.cuda.is_available() else f"CUDA: {torch.cuda.get_device_name(0)}"
+    return f"{platform.machine()} {platform.processor() or ''} ({gpu}, {os.cpu_count()} cores)".replace("  ", " ")
+
+
 class TimeLimit(TrainerCallback):
     """Save and stop after a wall-clock budget (for runs that must end inside a session)."""
 
@@ -323,8 +337,9 @@ def main(argv: list[str] | None = None) -> Path:
 
     out = Path(train_args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    resolved = {"preset": preset, "model": asdict(model_args), "data": asdict(data_args), "training": train_args.to_dict(),
-                "parameters": model.num_parameters()}
+    resolved = {"preset": preset, "model": {**asdict(model_args), **architecture(model)}, "data": asdict(data_args),
+                "training": train_args.to_dict(), "parameters": model.num_parameters(),
+                "hardware": hardware(train_args.use_cpu)}
     (out / "run_config.json").write_text(json.dumps(resolved, indent=2, default=str))
     print(f"restore: {model.num_parameters() / 1e6:.1f} M parameters, {len(train)} training units, preset {preset}")
 
