@@ -262,3 +262,18 @@ def test_export_carries_the_training_history_of_the_model_it_started_from(
     card = (model / "README.md").read_text()
     assert "Every run behind these weights" in card and f"In all: 64 steps, {first[0]['tokens'] + history[1]['tokens']:,}" in card
     assert f"started from `{tiny_model_dir}`" in card
+
+
+def test_a_continued_model_keeps_the_formulation_comparison_of_its_card(tmp_path: Path) -> None:
+    from training.export import FORMULATION_HEADING, formulation_section
+
+    start = tmp_path / "start"
+    start.mkdir()
+    (start / "README.md").write_text(
+        f"# card\n\n## Training\n\nruns\n\n{FORMULATION_HEADING} (on a predecessor)\n\n| a | b |\n\n"
+        "(Carried over from the card of `older`, the model this run started from.)\n\n## Benchmark\n\nscores\n"
+    )
+    section = "\n".join(formulation_section(str(start)))
+    assert section.count("Carried over") == 1 and f"`{start}`" in section
+    assert "| a | b |" in section and "## Benchmark" not in section and "## Training" not in section
+    assert formulation_section(None) == [] and formulation_section(str(tmp_path / "missing")) == []

@@ -214,6 +214,7 @@ def model_card(source: Path, run_dir: Path, model: TagGenForRestoration, history
         f"- learning rate {training.get('learning_rate', '?')} ({_schedule(training, config.get('data') or {})}), batch "
         f"{training.get('per_device_train_batch_size', '?')}, "
         "decision thresholds: see Calibration",
+        f"- pairs: {_pairs_words(config.get('data') or {})}",
         *history_lines(history or []),
         "",
         "## Data",
@@ -233,6 +234,8 @@ def model_card(source: Path, run_dir: Path, model: TagGenForRestoration, history
     notes = run_dir / "comparison.md"
     if notes.exists():
         lines += ["", notes.read_text().strip()]
+    else:
+        lines += formulation_section((config.get("model") or {}).get("init_from"))
     lines += ["", "## Benchmark", ""]
     lines += benchmark_lines()
     return "\n".join(lines) + "\n"
@@ -296,6 +299,37 @@ def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None 
     return output
 
 
+FORMULATION_HEADING = "## How the formulation was chosen"
+CARRIED = "(Carried over from the card of"
+
+
+def formulation_section(init_from: str | None) -> list[str]:
+    """The card section comparing formulations, carried over from the card of the model a run
+    started from (a run with its own ``comparison.md`` uses that instead); [] if there is none."""
+    card = Path(init_from) / "README.md" if init_from else None
+    if card is None or not card.exists() or FORMULATION_HEADING not in card.read_text():
+        return []
+    section = FORMULATION_HEADING + card.read_text().split(FORMULATION_HEADING, 1)[1].split("\n## ", 1)[0]
+    section = "\n".join(line for line in section.splitlines() if not line.startswith(CARRIED))
+    return ["", section.strip(), "", f"{CARRIED} `{init_from}`, the model this run started from.)"]
+
+
+def _pairs_words(data: dict) -> str:
+    """A run's training pairs in words, from the ``make_pairs.json`` beside them when it is there."""
+    pairs = data.get("pairs")
+    record = Path(pairs) / "make_pairs.json" if pairs else None
+    if record is None or not record.exists():
+        return f"`{pairs}`"
+    made = json.loads(record.read_text())
+    units = made.get("units", {}).get("train", 0)
+    used = data.get("max_train_samples")
+    sources = ", ".join((made.get("args") or {}).get("sources", []))
+    profiles = ", ".join(sorted(made.get("profiles", {})))
+    return (f"`{pairs}`: {units:,} training units (of {made.get('words', 0) / 1e6:.1f} M words spun for all splits) of "
+            f"`python -m training.make_pairs` over {sources} (profiles {profiles})"
+            + (f"; this run drew the first {min(used, units):,} of them" if used and used < units else ""))
+
+
 def _started_from(config: dict) -> str:
     """Where a run's weights began, in words."""
     init_from = (config.get("model") or {}).get("init_from")
@@ -305,12 +339,17 @@ def _started_from(config: dict) -> str:
 def _schedule(training: dict, data: dict | None = None) -> str:
     """The learning-rate schedule of a run's resolved training and data arguments, in words."""
     if (data or {}).get("time_decay_fraction"):
-        return (f"{training.get('warmup_steps', 0)} warmup steps, then constant, then a linear decay to 0 over the "
+        return (f"{_count(training.get('warmup_steps', 0))} warmup steps, then constant, then a linear decay to 0 over the "
                 f"last {data['time_decay_fraction']:.0%} of the {data['time_limit_minutes']:g}-minute time limit (wall clock)")
     kind = training.get("lr_scheduler_type", "?")
     kwargs = training.get("lr_scheduler_kwargs") or {}  # run_config.json holds it parsed (a dict)
     shown = ", ".join(f"{k} {v}" for k, v in sorted(kwargs.items()))
-    return f"{kind}, {training.get('warmup_steps', 0)} warmup steps" + (f", {shown}" if shown else "")
+    return f"{kind}, {_count(training.get('warmup_steps', 0))} warmup steps" + (f", {shown}" if shown else "")
+
+
+def _count(value) -> str:
+    """A step count as written (``100.0`` -> ``100``; a fraction of training stays as it is)."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def _gate_words(best: dict) -> str:
