@@ -149,3 +149,22 @@ def test_model_hash_ignores_the_card_but_not_the_weights(tmp_path) -> None:
     assert model_hash(tmp_path) == first
     (tmp_path / "model.safetensors").write_bytes(b"other weights")
     assert model_hash(tmp_path) != first
+
+
+def test_diagnose_sorts_every_gold_span(tiny_model_dir: Path) -> None:
+    from benchmarks.diagnose import OUTCOMES, diagnose, gives_back, report
+    from restore.edits import Edit
+    from restore.spin import spin
+
+    clean = ["The minister said the plan would help many people in eastern regions.",
+             "Officials said on Monday that the government would hold a news conference."]
+    items = [S.Item(str(k), spin(c, seed=7 + k, profile="news"), c) for k, c in enumerate(clean)]
+    found = diagnose(Restorer.from_pretrained(tiny_model_dir), items, "news", first_seed=7)
+    assert found["gold spans"] == sum(found[o] for o in OUTCOMES) > 0
+    assert len(found["below bar confidences"]) == found["proposed below the bar"]
+    assert "| restored |" in report(found)
+    unit = "He mentioned it."
+    assert gives_back(Edit(3, 12, "mentioned", "Said", "word", 0.9), unit, 3, 12, "said")
+    assert not gives_back(Edit(3, 12, "mentioned", "told", "word", 0.9), unit, 3, 12, "said")
+    with pytest.raises(ValueError, match="not spun with seed"):
+        diagnose(Restorer.from_pretrained(tiny_model_dir), items, "news", first_seed=8)
