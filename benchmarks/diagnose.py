@@ -5,7 +5,8 @@
 Re-spins each item of a spun suite with the seed and profile that built it, so every change
 the spinner made (a *gold span*) is known, then restores each unit and sorts the gold spans:
 
-* ``restored``: an edit made gives the clean words back;
+* ``restored``: an edit made gives the clean words back (an edit over several adjacent
+  spans must give them all back);
 * ``wrong replacement``: an edit touched the span but wrote something else;
 * ``proposed below the bar``: no edit touched it, yet the right replacement was among the
   editor's proposals (generated or candidate), with too low a confidence or held back by the
@@ -33,12 +34,18 @@ OUTCOMES = ("restored", "wrong replacement", "proposed below the bar", "never pr
 CONFIDENCE_STEPS = (0.3, 0.5, 0.6, 0.7, 0.8)
 
 
-def gives_back(edit: Edit, unit: str, start: int, end: int, clean: str) -> bool:
-    """True if ``edit`` covers ``unit[start:end]`` and writes ``clean`` in its place (the
-    first letter's case aside; an article it fixes on the way is allowed)."""
-    if not (edit.start <= start and end <= edit.end):
+def gives_back(edit: Edit, unit: str, gold: list[tuple[int, int, str]]) -> bool:
+    """True if ``edit`` writes exactly what the gold spans inside it give back (``gold``:
+    (start, end, clean words) in ``unit``), with the first letter's case aside.  An edit that
+    runs over several adjacent spun spans restores them all; one that cuts a span does not."""
+    if any(a < edit.end and edit.start < z and not (edit.start <= a and z <= edit.end) for a, z, _ in gold):
         return False
-    return edit.after.lower().endswith((clean + unit[end : edit.end]).lower())
+    expected, at = [], edit.start
+    for a, z, clean in sorted(g for g in gold if edit.start <= g[0] and g[1] <= edit.end):
+        expected += [unit[at:a], clean]
+        at = z
+    expected.append(unit[at : edit.end])
+    return edit.after.lower() == "".join(expected).lower()
 
 
 def diagnose(restorer: Restorer, items: list[Item], profile: str, first_seed: int = SEED) -> dict:
@@ -60,8 +67,9 @@ def diagnose(restorer: Restorer, items: list[Item], profile: str, first_seed: in
             lo, hi = job.start, job.start + len(job.text)
             inside = [(a - lo, z - lo, clean) for a, z, clean in gold if lo <= a and z <= hi]
             for a, z, clean in inside:
-                right = [e.confidence for e in proposed if gives_back(e, job.text, a, z, clean)]
-                if any(gives_back(e, job.text, a, z, clean) for e in made):
+                covers = [e for e in proposed if e.start <= a and z <= e.end]
+                right = [e.confidence for e in covers if gives_back(e, job.text, inside)]
+                if any(e.start <= a and z <= e.end and gives_back(e, job.text, inside) for e in made):
                     counts["restored"] += 1
                 elif any(e.start < z and a < e.end for e in made):
                     counts["wrong replacement"] += 1

@@ -163,8 +163,11 @@ def test_diagnose_sorts_every_gold_span(tiny_model_dir: Path) -> None:
     assert found["gold spans"] == sum(found[o] for o in OUTCOMES) > 0
     assert len(found["below bar confidences"]) == found["proposed below the bar"]
     assert "| restored |" in report(found)
-    unit = "He mentioned it."
-    assert gives_back(Edit(3, 12, "mentioned", "Said", "word", 0.9), unit, 3, 12, "said")
-    assert not gives_back(Edit(3, 12, "mentioned", "told", "word", 0.9), unit, 3, 12, "said")
+    unit = "He mentioned information convention."
+    gold = [(3, 12, "said"), (13, 24, "news"), (25, 35, "conference")]
+    assert gives_back(Edit(3, 12, "mentioned", "Said", "R:WORD", 0.9), unit, gold)
+    assert not gives_back(Edit(3, 12, "mentioned", "told", "R:WORD", 0.9), unit, gold)
+    assert gives_back(Edit(13, 35, "information convention", "news conference", "R:PHRASE", 0.9), unit, gold)
+    assert not gives_back(Edit(13, 20, "informa", "news", "R:WORD", 0.9), unit, gold)  # cuts a span
     with pytest.raises(ValueError, match="not spun with seed"):
         diagnose(Restorer.from_pretrained(tiny_model_dir), items, "news", first_seed=8)
