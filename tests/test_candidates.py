@@ -245,3 +245,21 @@ def test_scorer_scores_many_rows_as_it_scores_one() -> None:
     assert scorer.many([]) == []
     with pytest.raises(ValueError, match="expected 2 features"):
         scorer.many([(1.0,)])
+
+
+def test_calibrate_can_fit_the_scorer_on_more_units_than_it_grids_on(tiny_model_dir: Path, toy_pairs_dir: Path,
+                                                                      tmp_path: Path) -> None:
+    from training import calibrate
+
+    runs = {}
+    for name, extra in (("grid", []), ("more", ["--scorer_samples", "40"])):
+        model = tmp_path / name
+        shutil.copytree(tiny_model_dir, model)
+        _with_toy_candidates(model, None, decoys=True)
+        calibrate.main([str(model), "--pairs", str(toy_pairs_dir), "--samples", "12", "--clean_samples", "4",
+                        "--news_sources", "toy", "--news_samples", "6", *extra])
+        runs[name] = json.loads((model / "calibration.json").read_text())
+    more = runs["more"]
+    assert "scorer_units" not in runs["grid"] and more["scorer_units"] > 12 + 6 + 4
+    assert (more["samples"], more["news_samples"], more["clean_samples"]) == (12, 6, 4)
+    assert len(more["grid"]) == len(runs["grid"]["grid"]) and more["candidate_scorer"] != runs["grid"]["candidate_scorer"]

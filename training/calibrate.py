@@ -70,12 +70,15 @@ def candidate_labels(spun: list[str], clean: list[str], candidates: list[list]) 
 
 
 def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[bool],
-               news: list[bool] | None = None) -> tuple[list[dict], CandidateScorer | None]:
+               news: list[bool] | None = None,
+               scorer_units: tuple[list[str], list[str]] | None = None) -> tuple[list[dict], CandidateScorer | None]:
     """Metric scores of every (keep_threshold, candidate_keep_threshold, min_confidence)
     setting on the pairs, then of the unit gates (``GATE_*``), and the candidate scorer fitted
     on them (None without candidates).
     Where ``news`` marks units, each row also has ``news_spin_removed``: spin removed on the
-    spun ones among them alone (the rest of the spun units are mostly other registers)."""
+    spun ones among them alone (the rest of the spun units are mostly other registers).
+    ``scorer_units``: (spun, reference) units to fit the candidate scorer on instead of the
+    grid's own (more of them rank candidates better; the grid is still measured on its units)."""
     import evaluate
 
     metric = evaluate.load(METRIC_PATH)
@@ -109,12 +112,22 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
         candidates = [cs for _, cs in editor.propose_all(spun, masks)]
         labels = candidate_labels(spun, clean, candidates)
         flat = [(ce.features, ok) for cs, ls in zip(candidates, labels) for ce, ok in zip(cs, ls)]
-        if flat and any(ok for _, ok in flat) and not all(ok for _, ok in flat):
-            scorer = CandidateScorer.fit([f for f, _ in flat], [ok for _, ok in flat])
+        if scorer_units is not None:
+            fit_spun, fit_clean = scorer_units
+            editor.keep_threshold = 0.0  # candidates alone: nothing to generate
+            fit_candidates = [cs for _, cs in editor.propose_all(fit_spun, [protected_mask(s) for s in fit_spun])]
+            editor.keep_threshold = KEEP_THRESHOLDS[0]
+            fit_labels = candidate_labels(fit_spun, fit_clean, fit_candidates)
+            fit = [(ce.features, ok) for cs, ls in zip(fit_candidates, fit_labels) for ce, ok in zip(cs, ls)]
+        else:
+            fit = flat
+        if fit and any(ok for _, ok in fit) and not all(ok for _, ok in fit):
+            scorer = CandidateScorer.fit([f for f, _ in fit], [ok for _, ok in fit])
             editor.candidate_scorer = scorer
             confidences = iter(editor.candidate_confidences([f for f, _ in flat]))
             candidates = [[replace(ce, edit=replace(ce.edit, confidence=next(confidences))) for ce in cs] for cs in candidates]
-        print(f"candidates: {len(flat)} scored, {sum(ok for _, ok in flat)} right")
+        print(f"candidates: {len(flat)} scored, {sum(ok for _, ok in flat)} right; scorer fitted on {len(fit)}, "
+              f"{sum(ok for _, ok in fit)} right")
     editor.candidates = None
     rows, generated = [], {}
 
@@ -154,6 +167,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("model_dir", help="an exported model folder (training.export)")
     parser.add_argument("--pairs", default="data/pairs", help="pairs dataset (its validation split is used)")
     parser.add_argument("--samples", type=int, default=600, help="validation units to restore")
+    parser.add_argument("--scorer_samples", type=int, default=0,
+                        help="fit the candidate scorer on this many validation units (with the news and clean "
+                             "units) instead of the grid's own; 0: the grid's units")
     parser.add_argument("--news_samples", type=int, default=300, help="held-out news units spun afresh with the news profile")
     parser.add_argument("--news_sources", default=",".join(NEWS_SOURCES), help="comma-separated sources that count as news")
     parser.add_argument("--clean_samples", type=int, default=300, help="units whose clean side is restored as genuine text (news first)")
@@ -175,7 +191,7 @@ def main(argv: list[str] | None = None) -> dict:
             raise SystemExit(f"restore error: {path} was made with other candidate features; calibrate again")
         scorer = CandidateScorer.from_dict(record["candidate_scorer"]) if record.get("candidate_scorer") else None
         args.pairs = record["pairs"]
-        counts = {k: record.get(k, 0) for k in ("samples", "news_samples", "clean_samples")}
+        counts = {k: record[k] for k in ("samples", "news_samples", "clean_samples", "scorer_units") if k in record}
         return _write(args, record["grid"], scorer, counts)
 
     spun, clean, unspun, counts = calibration_units(
@@ -183,7 +199,14 @@ def main(argv: list[str] | None = None) -> dict:
     )
     news = ([False] * counts["samples"] + [True] * counts["news_samples"]
             + [False] * counts["clean_samples"])
-    rows, scorer = score_grid(args.model_dir, spun, clean, unspun, news)
+    scorer_units = None
+    if args.scorer_samples:
+        fit_spun, fit_clean, _, _ = calibration_units(
+            args.pairs, args.scorer_samples, args.clean_samples, args.news_samples, tuple(args.news_sources.split(",")),
+        )
+        scorer_units = (fit_spun, fit_clean)
+        counts["scorer_units"] = len(fit_spun)
+    rows, scorer = score_grid(args.model_dir, spun, clean, unspun, news, scorer_units)
     return _write(args, rows, scorer, counts)
 
 
