@@ -66,10 +66,12 @@ def diagnose(restorer: Restorer, items: list[Item], profile: str, first_seed: in
             made = editor.choose(proposed)
             lo, hi = job.start, job.start + len(job.text)
             inside = [(a - lo, z - lo, clean) for a, z, clean in gold if lo <= a and z <= hi]
-            for a, z, clean in inside:
-                covers = [e for e in proposed if e.start <= a and z <= e.end]
-                right = [e.confidence for e in covers if gives_back(e, job.text, inside)]
-                if any(e.start <= a and z <= e.end and gives_back(e, job.text, inside) for e in made):
+            for a, z, _ in inside:
+                def restores(e: Edit) -> bool:
+                    return e.start <= a and z <= e.end and gives_back(e, job.text, inside)
+
+                right = [e.confidence for e in proposed if restores(e)]
+                if any(restores(e) for e in made):
                     counts["restored"] += 1
                 elif any(e.start < z and a < e.end for e in made):
                     counts["wrong replacement"] += 1

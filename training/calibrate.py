@@ -109,18 +109,20 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     scorer = None
     candidates: list[list] = [[] for _ in spun]
     if editor.candidates is not None:
+        def labelled(sources: list[str], references: list[str], found: list[list]) -> list[tuple]:
+            """(features, right) of every candidate proposed for the units."""
+            labels = candidate_labels(sources, references, found)
+            return [(ce.features, ok) for cs, ls in zip(found, labels) for ce, ok in zip(cs, ls)]
+
         candidates = [cs for _, cs in editor.propose_all(spun, masks)]
-        labels = candidate_labels(spun, clean, candidates)
-        flat = [(ce.features, ok) for cs, ls in zip(candidates, labels) for ce, ok in zip(cs, ls)]
+        flat = labelled(spun, clean, candidates)
+        fit = flat
         if scorer_units is not None:
             fit_spun, fit_clean = scorer_units
             editor.keep_threshold = 0.0  # candidates alone: nothing to generate
             fit_candidates = [cs for _, cs in editor.propose_all(fit_spun, [protected_mask(s) for s in fit_spun])]
             editor.keep_threshold = KEEP_THRESHOLDS[0]
-            fit_labels = candidate_labels(fit_spun, fit_clean, fit_candidates)
-            fit = [(ce.features, ok) for cs, ls in zip(fit_candidates, fit_labels) for ce, ok in zip(cs, ls)]
-        else:
-            fit = flat
+            fit = labelled(fit_spun, fit_clean, fit_candidates)
         if fit and any(ok for _, ok in fit) and not all(ok for _, ok in fit):
             scorer = CandidateScorer.fit([f for f, _ in fit], [ok for _, ok in fit])
             editor.candidate_scorer = scorer

@@ -141,9 +141,6 @@ def earlier_history(init_from: str | None) -> list[dict]:
     started from random weights or its model carries none."""
     if not init_from:
         return []
-    if Path(init_from).is_dir():
-        path = Path(init_from) / HISTORY_FILE
-        return json.loads(path.read_text()) if path.exists() else []
     from transformers.utils import cached_file
 
     found = cached_file(init_from, HISTORY_FILE, _raise_exceptions_for_missing_entries=False)
@@ -152,8 +149,8 @@ def earlier_history(init_from: str | None) -> list[dict]:
 
 def training_history(run_dir: Path, source: Path) -> list[dict]:
     """Every run behind the exported weights, oldest first: the starting model's history and this run."""
-    config, _, _ = _run_files(run_dir, source)
-    return earlier_history((config.get("model") or {}).get("init_from")) + [run_record(run_dir, source)]
+    record = run_record(run_dir, source)
+    return earlier_history(record["started_from"]) + [record]
 
 
 def history_lines(history: list[dict]) -> list[str]:
