@@ -161,6 +161,18 @@ def heldout_paragraphs(shared: Path) -> list[tuple[str, str]]:
     return pool
 
 
+def dev_paragraphs(shared: Path) -> list[tuple[str, str]]:
+    """Held-out news paragraphs that no suite holds, for choosing settings (``training.calibrate
+    --dev_news``), never for scores: the pool after the full ``news`` and ``clean`` suites'
+    paragraphs, less any holding a sentence of the ``tortured`` suite.  Same sources as the
+    news suites, so what is chosen on them carries over; other paragraphs of a story may be
+    scored."""
+    pool = heldout_paragraphs(shared)
+    tortured = [it.reference for it in _tortured_suite(shared, SIZES["full"]["tortured"]).items]
+    start = SIZES["full"]["news"] + SIZES["full"]["clean"]
+    return [(i, p) for i, p in pool[start:] if not any(t in p for t in tortured)]
+
+
 def _spun_suite(name: str, pool: list[tuple[str, str]], n: int, profile: str) -> Suite:
     from restore.spin import spin
 

@@ -106,6 +106,23 @@ def test_news_suites_are_deterministic():
     assert sum(i.source != i.reference for i in news.items) > 0.8 * len(news.items)
 
 
+def test_dev_paragraphs_are_held_out_news_that_no_suite_scores():
+    try:
+        shared = S.shared_dir()
+    except FileNotFoundError:
+        pytest.skip("no shared data folder")
+    dev = S.dev_paragraphs(shared)
+    assert len(dev) > 500 and all(i.startswith(("ntrex:", "wikinews/")) for i, _ in dev)
+    scored = S.build_suites(["news", "clean", "tortured"])
+    texts = [p for _, p in dev]
+    for suite in scored:
+        references = {it.reference for it in suite.items}
+        assert not references & set(texts)
+        if suite.name == "tortured":  # not even as a sentence of a dev paragraph
+            assert not any(r in p for r in references for p in texts)
+    assert S.dev_paragraphs(shared) == dev
+
+
 def test_seq2seq_without_a_model_is_unavailable(tmp_path):
     with pytest.raises(SystemUnavailable):
         Seq2SeqSystem.load(tmp_path)

@@ -148,7 +148,8 @@ def test_editor_proposes_candidates_from_the_model_folder(tiny_model_dir: Path, 
     assert editor.propose([text], [protected_mask(text)]) == [[]]
 
 
-def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir: Path, tmp_path: Path) -> None:
+def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from training import calibrate
 
     model = tmp_path / "model"
@@ -158,6 +159,7 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
                     "--news_sources", "toy", "--news_samples", "6"])
     record = json.loads((model / "calibration.json").read_text())
     assert (record["samples"], record["news_samples"], record["clean_samples"]) == (12, 6, 4)
+    assert record["scorer_folds"] == calibrate.FOLDS  # the grid's confidences are cross-fitted
     scorer = CandidateScorer.from_dict(record["candidate_scorer"])
     assert len(scorer.mean) == len(CANDIDATE_FEATURES) and 0.0 < scorer([0.0] * len(CANDIDATE_FEATURES)) < 1.0
     assert all("news_spin_removed" in row for row in record["grid"])  # the toy source counts as news here
@@ -174,6 +176,15 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     assert again == min(record["grid"], key=lambda r: (r["damage"] + r["clean_changes"], -r["spin_removed"]))
     reused = json.loads((model / "calibration.json").read_text())
     assert reused["grid"] == record["grid"] and reused["candidate_scorer"] == record["candidate_scorer"]
+    assert reused["scorer_folds"] == calibrate.FOLDS
+    from training import export
+
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"command": "c", "started": "now", "signature": "sig", "scores": {}}))
+    monkeypatch.setattr(export, "REPORT", report)
+    card = export.update_card(model).read_text()
+    assert f"through a scorer fitted without its fold of {calibrate.FOLDS}" in card
+    assert "trigram fit lead" in card
     assert json.loads((model / "config.json").read_text())["restore"]["min_confidence"] == again["min_confidence"]
 
 
@@ -198,6 +209,20 @@ def test_calibration_units_add_fresh_news_spins_and_genuine_news(toy_pairs_dir: 
     size = len(load_from_disk(str(toy_pairs_dir))["validation"])
     spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), size + 5, 8, 30, ("wikinews",))
     assert counts == {"samples": size, "news_samples": 0, "clean_samples": 0} and len(spun) == size
+
+
+def test_calibration_news_units_can_come_from_given_paragraphs(toy_pairs_dir: Path) -> None:
+    from training.calibrate import calibration_units
+
+    paragraphs = [(f"doc:{k}", "Officials said the talks were over. The minister said they were ready.")
+                  for k in range(4)] + [("doc:4", "The mayor said the news conference was cancelled.")]
+    spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), 3, 4, 9, ("toy",), paragraphs)
+    assert counts == {"samples": 3, "news_samples": 9, "clean_samples": 4}
+    news_clean = clean[3:12]
+    assert news_clean[:2] == ["Officials said the talks were over.", "The minister said they were ready."]
+    assert news_clean[8] == "The mayor said the news conference was cancelled."  # a sentence a unit, in order
+    assert spun[12:] == clean[12:] == news_clean[:4] and all(unspun[12:])
+    assert calibration_units(str(toy_pairs_dir), 3, 4, 9, ("toy",), paragraphs)[0] == spun  # deterministic
 
 
 def test_scorer_learns_a_separable_rule_and_round_trips() -> None:
@@ -247,19 +272,70 @@ def test_scorer_scores_many_rows_as_it_scores_one() -> None:
         scorer.many([(1.0,)])
 
 
-def test_calibrate_can_fit_the_scorer_on_more_units_than_it_grids_on(tiny_model_dir: Path, toy_pairs_dir: Path,
-                                                                      tmp_path: Path) -> None:
+def test_calibrate_can_fit_the_scorer_on_more_units_than_it_grids_on(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from datasets import Dataset, DatasetDict
+
     from training import calibrate
 
+    rows = toy_pairs(240, seed=3)
+    for i, row in enumerate(rows):  # every text its own, as in real pairs
+        row["spun"], row["clean"] = f"{row['spun']} Item {i}.", f"{row['clean']} Item {i}."
+    data = Dataset.from_list(rows)
+    pairs = tmp_path / "pairs"
+    DatasetDict(train=data.select(range(160)), validation=data.select(range(160, 220)),
+                test=data.select(range(220, 240))).save_to_disk(str(pairs))
     runs = {}
     for name, extra in (("grid", []), ("more", ["--scorer_samples", "40"])):
         model = tmp_path / name
         shutil.copytree(tiny_model_dir, model)
         _with_toy_candidates(model, None, decoys=True)
-        calibrate.main([str(model), "--pairs", str(toy_pairs_dir), "--samples", "12", "--clean_samples", "4",
+        calibrate.main([str(model), "--pairs", str(pairs), "--samples", "12", "--clean_samples", "4",
                         "--news_sources", "toy", "--news_samples", "6", *extra])
         runs[name] = json.loads((model / "calibration.json").read_text())
     more = runs["more"]
-    assert "scorer_units" not in runs["grid"] and more["scorer_units"] > 12 + 6 + 4
+    # The 40 more validation units, less those whose text the grid's news units drew too.
+    assert "scorer_units" not in runs["grid"] and 30 <= more["scorer_units"] <= 40
     assert (more["samples"], more["news_samples"], more["clean_samples"]) == (12, 6, 4)
     assert len(more["grid"]) == len(runs["grid"]["grid"]) and more["candidate_scorer"] != runs["grid"]["candidate_scorer"]
+
+
+def test_rival_leads_compare_each_candidate_with_the_best_on_its_words() -> None:
+    from restore.model.editor import RIVAL_CLIP, _LEADS, rival_leads
+
+    def features(trigram: float) -> tuple[float, ...]:
+        row = [0.0] * 11
+        row[7] = trigram
+        return tuple(row)
+
+    found = [
+        (0, 2, 4, features(-1.0)),  # unit 0, words 2-3: two candidates on the same span …
+        (0, 2, 4, features(-3.0)),
+        (0, 3, 5, features(-2.5)),  # … and one on an overlapping span
+        (0, 7, 8, features(-4.0)),  # alone on its words
+        (1, 2, 4, features(5.0)),  # another unit: never a rival of unit 0's
+    ]
+    leads = rival_leads(found)
+    trigram, rivals = _LEADS.index(7), _LEADS.index(None)
+    assert len(leads) == len(found) and all(len(row) == len(_LEADS) for row in leads)
+    assert len(CANDIDATE_FEATURES) == 11 + len(_LEADS)
+    assert [row[trigram] for row in leads] == pytest.approx([1.5, -2.0, -1.5, RIVAL_CLIP, RIVAL_CLIP])
+    assert [row[rivals] for row in leads] == pytest.approx([math.log(3), math.log(3), math.log(3), 0.0, 0.0])
+    far = rival_leads([(0, 0, 1, features(-30.0)), (0, 0, 1, features(0.0))])
+    assert [row[trigram] for row in far] == [-RIVAL_CLIP, RIVAL_CLIP]  # clipped
+
+
+def test_cross_fitted_confidences_come_from_scorers_that_never_saw_the_fold() -> None:
+    from training.calibrate import cross_fitted
+
+    xs = [float(i % 9) - 4.0 for i in range(400)]
+    folds = [i % 2 for i in range(400)]
+    # fold 0 is right where x > 0, fold 1 where x < 0: each fold's scorer learns the other's rule
+    flat = [((x,), (x > 0) if f == 0 else (x < 0)) for x, f in zip(xs, folds)]
+    confidences = cross_fitted(flat, folds, [])
+    fold0_high = [c for c, x, f in zip(confidences, xs, folds) if f == 0 and x > 2]
+    fold0_low = [c for c, x, f in zip(confidences, xs, folds) if f == 0 and x < -2]
+    assert max(fold0_high) < 0.5 < min(fold0_low)
+    # rows of extra units join every fold's fit
+    more = [((x,), x > 0) for x in xs] * 3
+    confidences = cross_fitted(flat, folds, more)
+    assert min(c for c, x in zip(confidences, xs) if x > 2) > 0.5

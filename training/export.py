@@ -363,9 +363,12 @@ def _calibration_units(record: dict) -> str:
     """What ``training.calibrate`` restored, from its ``calibration.json`` record."""
     if "split" in record:  # before news units were added
         return f"{record['samples']} units of the pairs' {record['split']} split"
+    news = ("sentences of the held-out news paragraphs that no benchmark suite holds (`benchmarks.suites."
+            "dev_paragraphs`: NTREX and held-out Wikinews, as the news suites)"
+            if record.get("news_from") == "benchmark dev paragraphs" else "held-out news units (validation and test splits)")
     return (
-        f"{record['samples']} units of the pairs' validation split, {record.get('news_samples', 0)} held-out news "
-        f"units (validation and test splits) spun afresh with the news profile, and the clean side of "
+        f"{record['samples']} units of the pairs' validation split, {record.get('news_samples', 0)} {news} "
+        f"spun afresh with the news profile, and the clean side of "
         f"{record['clean_samples']} held-out units as genuine text (news first)"
         + (f"; the candidate scorer was fitted on {record['scorer_units']:,} held-out units of the same kinds"
            if record.get("scorer_units") else "")
@@ -407,7 +410,11 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
             head += (
                 f"Candidate confidence: a {len(record['candidate_scorer']['hidden_b'])}-unit network "
                 f"(`restore/model/scorer.py`) of {', '.join(record['candidate_features'])}, fitted on the same "
-                "units (a candidate counts as right if making it alone brings the unit closer to its reference).\n\n"
+                "units (a candidate counts as right if making it alone brings the unit closer to its reference)"
+                + (f"; the grid read each unit's candidates through a scorer fitted without its fold of "
+                   f"{record['scorer_folds']} (folds by text), as new text meets the shipped one"
+                   if record.get("scorer_folds") else "")
+                + ".\n\n"
             )
             if "trigram fit" in record["candidate_features"]:
                 head += (

@@ -12,7 +12,8 @@ ways and keeps the most confident of overlapping ones:
   (:class:`restore.model.scorer.CandidateScorer`) of the tag doubt, the tables' statistics
   and a trigram language model's view of the sentence (:data:`CANDIDATE_FEATURES`; the
   language model's best reading of the whole unit, :class:`restore.spin.decoder.Decoder`,
-  among them) scores each; the likeliest is proposed.
+  among them), each also as a lead over the candidate's rivals on the same words
+  (:func:`rival_leads`), scores each; the likeliest is proposed.
 
 Deterministic: greedy decoding, no sampling.
 """
@@ -53,8 +54,20 @@ CANDIDATE_FEATURES = (
     "on best reading",  # 1 if the LM × tables Viterbi reading of the unit makes this replacement, else 0
     "log unit doubt",  # log(1e-4 + the mean tag doubt of the unit's free words): is the unit spun at all?
     "unit share doubted",  # the share of the unit's free words whose keep probability is below 0.5
+    # How the candidate compares with its rivals (the unit's other candidates on any of its
+    # words): its value minus the best rival's, clipped to ±RIVAL_CLIP (RIVAL_CLIP: no rival).
+    "trigram fit lead",
+    "channel lead",
+    "context fit lead",
+    "log rivals",  # log(1 + how many rivals)
+    "tag doubt lead",
+    "unchanged lead",
+    "times counted lead",
 )
 """What a candidate edit's confidence is computed from (in this order)."""
+
+RIVAL_CLIP = 10.0
+_LEADS = (7, 1, 5, None, 0, 4, 6)  # the CANDIDATE_FEATURES each lead compares (None: log rivals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +305,7 @@ class Seq2SeqEditor:
                         *unit_features,
                     )
                     found.append((i, a, z, replacement, c.source, doubt, features))
+        found = [(*f[:-1], f[-1] + lead) for f, lead in zip(found, rival_leads([(f[0], f[1], f[2], f[-1]) for f in found]))]
         confidences = self.candidate_confidences([f[-1] for f in found])
         results: list[list[CandidateEdit]] = [[] for _ in units]
         for (i, a, z, replacement, source, doubt, features), confidence in zip(found, confidences):
@@ -425,6 +439,45 @@ class _UnitView:
     tokens: list[Token]
     free: list[bool]
     p_keep: list[float]
+
+
+def rival_leads(found: list[tuple[int, int, int, tuple[float, ...]]]) -> list[tuple[float, ...]]:
+    """The rival features of :data:`CANDIDATE_FEATURES` for candidates given as (unit, first
+    token, end token, first features): each one's lead over the best of its rivals, the same
+    unit's candidates on any of its words (same span or overlapping)."""
+    by_span: dict[tuple[int, int, int], list[int]] = {}
+    for k, (i, a, z, _) in enumerate(found):
+        by_span.setdefault((i, a, z), []).append(k)
+    spans_of_unit: dict[int, list[tuple[int, int, int]]] = {}
+    for key in by_span:
+        spans_of_unit.setdefault(key[0], []).append(key)
+    compared = [f for f in _LEADS if f is not None]
+    # For each span and compared feature: (best value, index of the best, second best value).
+    tops: dict[tuple[int, int, int], list[tuple[float, int, float]]] = {}
+    for key, ks in by_span.items():
+        per_feature = []
+        for f in compared:
+            ranked = sorted(ks, key=lambda k: -found[k][3][f])
+            second = found[ranked[1]][3][f] if len(ranked) > 1 else -math.inf
+            per_feature.append((found[ranked[0]][3][f], ranked[0], second))
+        tops[key] = per_feature
+    leads: list[tuple[float, ...]] = []
+    for k, (i, a, z, features) in enumerate(found):
+        own = (i, a, z)
+        others = [key for key in spans_of_unit[i] if key != own and key[1] < z and a < key[2]]
+        rivals = len(by_span[own]) - 1 + sum(len(by_span[key]) for key in others)
+        row, n = [], 0
+        for f in _LEADS:
+            if f is None:
+                row.append(math.log1p(rivals))
+                continue
+            best, at, second = tops[own][n]
+            rival = max([second if at == k else best] + [tops[key][n][0] for key in others])
+            lead = RIVAL_CLIP if rival == -math.inf else features[f] - rival
+            row.append(max(-RIVAL_CLIP, min(RIVAL_CLIP, lead)))
+            n += 1
+        leads.append(tuple(row))
+    return leads
 
 
 def _match_case(phrase: str, spun: str) -> str:
