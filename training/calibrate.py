@@ -45,14 +45,14 @@ from training.train import METRIC_PATH
 
 KEEP_THRESHOLDS = (0.5, 0.3, 0.15, 0.05, 0.0)  # 0.0: no generated edits
 CANDIDATE_KEEP_THRESHOLDS = (0.99, 0.9, 0.7, 0.5)
-MIN_CONFIDENCES = (0.0, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+MIN_CONFIDENCES = (0.0, 0.3, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 NEWS_SOURCES = ("wikinews", "current-events")
 # The unit gate's grid, tried with the most permissive candidate threshold only.
 GATE_KEEP_THRESHOLDS = (0.05, 0.0)
-GATE_MIN_CONFIDENCES = (0.5, 0.6, 0.7, 0.75, 0.8)
+GATE_MIN_CONFIDENCES = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8)
 EVIDENCE_CONFIDENCES = (0.3, 0.5)
 MIN_EVIDENCES = (2, 3, 4)
-SURE_CONFIDENCES = (0.9, 0.95, 1.01)  # above 1: nothing in a unit that does not look spun
+SURE_CONFIDENCES = (0.85, 0.9, 0.95, 1.01)  # above 1: nothing in a unit that does not look spun
 FOLDS = 2  # the grid's candidates are scored by scorers fitted on the other folds (cross_fitted)
 SCORER_HIDDEN = 32  # hidden units of the candidate scorer
 NO_GATE = {"min_evidence": 0, "evidence_confidence": 0.5, "sure_confidence": 1.01}
