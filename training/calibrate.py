@@ -13,9 +13,12 @@ candidate tables, every candidate edit is scored once and a small network of its
 (``CANDIDATE_FEATURES``, :class:`restore.model.scorer.CandidateScorer`) is fitted to whether
 making it alone brings the unit closer to its reference: that gives candidates their
 confidence.  The grid sees each unit's candidates through a scorer fitted on the other
-units (``FOLDS`` folds by text), as new text will see the shipped one: a scorer fitted on
-the very clean units it is then measured on let 3-4 times more clean words change on the
-benchmark than calibration measured.  Then every ``keep_threshold`` × ``candidate_keep_threshold`` ×
+units (``FOLDS`` folds by text), as new text will see the shipped one.  ``--dev_news``
+takes the news units from the held-out news paragraphs that no benchmark suite scores
+(:func:`benchmarks.suites.dev_paragraphs`), the sources of the news suites: calibrated on
+the pairs' news (mostly one-line current events) with an in-sample scorer, the benchmark's
+clean news saw 3-4 times more words changed than calibration measured; on the dev
+paragraphs, cross-fitted, 1.2 times.  Then every ``keep_threshold`` × ``candidate_keep_threshold`` ×
 ``min_confidence`` setting of the grid is scored with the restoration metric, then, for the
 lowest keep thresholds, every unit gate (``min_evidence`` × ``evidence_confidence`` ×
 ``sure_confidence``, :func:`restore.model.editor.gated`) at the lower floors; the one
