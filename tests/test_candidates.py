@@ -272,7 +272,8 @@ def test_scorer_scores_many_rows_as_it_scores_one() -> None:
         scorer.many([(1.0,)])
 
 
-def test_calibrate_can_fit_the_scorer_on_more_units_than_it_grids_on(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_calibrate_can_fit_the_scorer_on_more_units_than_it_grids_on(tiny_model_dir: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from datasets import Dataset, DatasetDict
 
     from training import calibrate
@@ -297,6 +298,13 @@ def test_calibrate_can_fit_the_scorer_on_more_units_than_it_grids_on(tiny_model_
     assert "scorer_units" not in runs["grid"] and 30 <= more["scorer_units"] <= 40
     assert (more["samples"], more["news_samples"], more["clean_samples"]) == (12, 6, 4)
     assert len(more["grid"]) == len(runs["grid"]["grid"]) and more["candidate_scorer"] != runs["grid"]["candidate_scorer"]
+    from training import export
+
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"command": "c", "started": "now", "signature": "sig", "scores": {}}))
+    monkeypatch.setattr(export, "REPORT", report)
+    card = export.update_card(tmp_path / "more").read_text()
+    assert f"fitted on these and {more['scorer_units']:,} more held-out units" in card
 
 
 def test_rival_leads_compare_each_candidate_with_the_best_on_its_words() -> None:

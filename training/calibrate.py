@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> dict:
     spun, clean, unspun, counts = calibration_units(
         args.pairs, args.samples, args.clean_samples, args.news_samples, tuple(args.news_sources.split(",")), paragraphs,
     )
-    if args.dev_news:
+    if paragraphs is not None:
         counts["news_from"] = "benchmark dev paragraphs"
     news = ([False] * counts["samples"] + [True] * counts["news_samples"]
             + [False] * counts["clean_samples"])

@@ -370,7 +370,8 @@ def _calibration_units(record: dict) -> str:
         f"{record['samples']} units of the pairs' validation split, {record.get('news_samples', 0)} {news} "
         f"spun afresh with the news profile, and the clean side of "
         f"{record['clean_samples']} held-out units as genuine text (news first)"
-        + (f"; the candidate scorer was fitted on {record['scorer_units']:,} held-out units of the same kinds"
+        + (f"; the candidate scorer was fitted on these and {record['scorer_units']:,} more held-out units of the "
+           "same kinds, none a text of these"
            if record.get("scorer_units") else "")
     )
 
