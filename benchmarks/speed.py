@@ -1,6 +1,6 @@
 """Throughput and memory of ``restore.fix`` on one article, and where the time goes.
 
-    python -m benchmarks.speed [--model restore/models/default] [--words 1000] [--repeats 3]
+    python -m benchmarks.speed [--model restore/models/default] [--words 1000] [--repeats 3] [--dtype auto]
 
 Builds an article of about ``--words`` words from the held-out news suite (spun with the
 default profile), loads a :class:`restore.Restorer`, warms it up once, then times
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from restore.restorer import DEFAULT_MODEL_DIR, Restorer
+from restore.model import DTYPES
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -66,12 +67,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--words", type=int, default=1000, help="article length in words")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up")
     parser.add_argument("--output", type=Path, default=RESULTS / "speed.json", help="where to write the JSON")
+    parser.add_argument("--dtype", choices=DTYPES, default="auto", help="number format of the network (as restore fix --dtype)")
     args = parser.parse_args(argv)
 
     text = article(args.words)
     words = len(text.split())
     start = time.perf_counter()
-    restorer = Restorer.from_pretrained(args.model)
+    restorer = Restorer.from_pretrained(args.model, dtype=args.dtype)
     load_seconds = time.perf_counter() - start
     restorer.fix(text, progress=False)  # warm-up
     timings = []
@@ -89,6 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = {
         "model": args.model,
         "words": words,
+        "dtype": str(restorer.editor.model.dtype).removeprefix("torch."),
         "load_seconds": round(load_seconds, 2),
         "seconds": [round(t, 3) for t in timings],
         "words_per_second_best": round(words / min(timings), 1),

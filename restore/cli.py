@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from restore.edits import Edit
+from restore.model import DTYPES
 
 EXIT_INPUT = 1
 EXIT_MODEL = 3
@@ -57,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     def model_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--model", metavar="PATH", help="model folder or Hub id (default: the shipped model)")
         p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the model")
+        p.add_argument("--dtype", choices=DTYPES, default="auto",
+                       help="number format of the network: auto (default) is bfloat16 where the hardware computes "
+                            "it natively, about twice as fast, else float32")
 
     fix = commands.add_parser("fix", help="print the restored text")
     fix.add_argument("file", nargs="?", default="-", metavar="FILE", help="UTF-8 text file, or - for stdin (default)")
@@ -137,7 +141,7 @@ def _load_restorer(args: argparse.Namespace):
 
     try:
         _quiet_transformers()
-        return Restorer.from_pretrained(args.model, device=args.device)
+        return Restorer.from_pretrained(args.model, device=args.device, dtype=args.dtype)
     except ModelNotFoundError as e:
         raise CLIError(str(e), EXIT_MODEL) from None
     except (OSError, ValueError, RuntimeError, ImportError) as e:

@@ -101,13 +101,16 @@ class Restorer:
 
     @classmethod
     def from_pretrained(
-        cls, path_or_hub_id: str | Path | None = None, device: str = "cpu", batch_size: int = 32
+        cls, path_or_hub_id: str | Path | None = None, device: str = "cpu", batch_size: int = 32,
+        dtype: str = "auto",
     ) -> "Restorer":
         """Load the seq2seq editor from a model folder or a Hugging Face Hub id.
 
         With no argument, the model shipped inside the package (``restore/models/default``);
         raises :class:`ModelNotFoundError` if there is none, or if a local path is given
-        that does not exist.
+        that does not exist.  ``dtype``: ``auto`` (bfloat16 where the hardware computes it
+        natively, else float32), ``float32`` or ``bfloat16``; see
+        :func:`restore.model.editor.model_dtype`.
         """
         if path_or_hub_id is None:
             if not (DEFAULT_MODEL_DIR / "config.json").is_file():
@@ -125,7 +128,7 @@ class Restorer:
 
         if _looks_local(location):
             location = str(Path(location).expanduser())
-        return cls(Seq2SeqEditor.from_pretrained(location, device=device, batch_size=batch_size))
+        return cls(Seq2SeqEditor.from_pretrained(location, device=device, batch_size=batch_size, dtype=dtype))
 
     @overload
     def fix(self, text: str, *, progress: bool | None = None) -> str: ...

@@ -47,8 +47,8 @@ def table_model(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     """Make ``Restorer.from_pretrained`` give a restorer with the table editor."""
     loads: list[tuple] = []
 
-    def fake(path_or_hub_id=None, device="cpu", batch_size=32):
-        loads.append((path_or_hub_id, device))
+    def fake(path_or_hub_id=None, device="cpu", batch_size=32, dtype="auto"):
+        loads.append((path_or_hub_id, device) if dtype == "auto" else (path_or_hub_id, device, dtype))
         return Restorer(TableEditor())
 
     monkeypatch.setattr(Restorer, "from_pretrained", staticmethod(fake))
@@ -152,6 +152,14 @@ def test_fix_file_to_stdout_keeps_bytes(spun_file: Path, table_model: list, caps
     assert cli.main(["fix", str(spun_file), "--device", "cuda"]) == 0
     assert capsysbinary.readouterr().out == FIXED.encode()
     assert table_model == [(None, "cuda")]
+
+
+def test_dtype_reaches_the_loader_and_a_bad_one_is_a_usage_error(spun_file: Path, table_model: list, capsysbinary) -> None:
+    assert cli.main(["fix", str(spun_file), "--dtype", "float32"]) == 0
+    assert table_model == [(None, "cpu", "float32")]
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["fix", str(spun_file), "--dtype", "fp8"])
+    assert raised.value.code == 2
 
 
 def test_fix_stdin(table_model: list, capsysbinary, monkeypatch: pytest.MonkeyPatch) -> None:

