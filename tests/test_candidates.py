@@ -347,3 +347,28 @@ def test_cross_fitted_confidences_come_from_scorers_that_never_saw_the_fold() ->
     more = [((x,), x > 0) for x in xs] * 3
     confidences = cross_fitted(flat, folds, more)
     assert min(c for c, x in zip(confidences, xs) if x > 2) > 0.5
+
+
+def test_unit_scores_give_what_the_metric_gives_on_any_subset() -> None:
+    """Calibration scores its grid from cached per-unit counts: the sums must reproduce the
+    metric's corpus scores exactly."""
+    import evaluate
+
+    from training.calibrate import UnitScores
+    from training.train import METRIC_PATH
+
+    metric = evaluate.load(METRIC_PATH)
+    sources = ["He mentioned the information convention.", "It had been chilly.", "Nothing to change here.",
+               "They stated it twice."]
+    references = ["He said the news conference.", "It was cold.", "Nothing to change here.", "They said it twice."]
+    predictions = ["He said the information convention.", "It had been cold.", "Nothing to alter here.",
+                   "They said it twice."]
+    scores = UnitScores(metric, sources, references)
+    for idx in ([0, 1, 2, 3], [0, 3], [2], [1, 1]):
+        whole = metric.compute(sources=[sources[i] for i in idx], predictions=[predictions[i] for i in idx],
+                               references=[references[i] for i in idx])
+        got = scores.corpus(idx, predictions)
+        for key in ("spin_removed", "damage", "precision", "recall"):
+            assert (got[key] is None) if whole[key] is None else got[key] == pytest.approx(whole[key]), key
+    assert scores.corpus([2], predictions)["spin_removed"] is None  # nothing to restore there
+    assert scores.corpus([2], predictions)["damage"] == pytest.approx(1 / 5)  # "change" of 5 tokens (with ".")

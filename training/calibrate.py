@@ -61,6 +61,45 @@ SCORER_HIDDEN = 32  # hidden units of the candidate scorer
 NO_GATE = {"min_evidence": 0, "evidence_confidence": 0.5, "sure_confidence": 1.01}
 
 
+class UnitScores:
+    """The restoration metric over any subset of fixed units, from per-unit counts cached by
+    restored text.  Its corpus scores are ratios of sums over units (see the metric's
+    docstring), and a grid row changes the output of few units from the row before, so each
+    (unit, output) pair is scored once (``metric.compute`` on that unit alone) instead of the
+    whole set for every row; :meth:`corpus` gives what ``metric.compute`` gives on the subset."""
+
+    COUNTS = ("errors", "source_errors", "keep_tokens", "damaged_tokens", "gold_blocks", "system_blocks",
+              "correct_blocks")
+
+    def __init__(self, metric, sources: list[str], references: list[str]) -> None:
+        self.metric = metric
+        self.sources = sources
+        self.references = references
+        self._counts: dict[tuple[int, str], tuple[int, ...]] = {}
+
+    def counts(self, i: int, prediction: str) -> tuple[int, ...]:
+        """:data:`COUNTS` of unit ``i`` restored as ``prediction``."""
+        key = (i, prediction)
+        if key not in self._counts:
+            scores = self.metric.compute(sources=[self.sources[i]], predictions=[prediction],
+                                         references=[self.references[i]])
+            self._counts[key] = tuple(scores[k] for k in self.COUNTS)
+        return self._counts[key]
+
+    def corpus(self, idx: list[int], predictions: list[str]) -> dict:
+        """spin_removed, damage, precision and recall of units ``idx`` (``predictions``: every
+        unit's output), defined as the metric defines them."""
+        c = dict(zip(self.COUNTS, map(sum, zip(*(self.counts(i, predictions[i]) for i in idx)))))
+        if not c:
+            c = dict.fromkeys(self.COUNTS, 0)
+        return {
+            "spin_removed": 1 - c["errors"] / c["source_errors"] if c["source_errors"] else None,
+            "damage": c["damaged_tokens"] / c["keep_tokens"] if c["keep_tokens"] else None,
+            "precision": c["correct_blocks"] / c["system_blocks"] if c["system_blocks"] else 1.0,
+            "recall": c["correct_blocks"] / c["gold_blocks"] if c["gold_blocks"] else 1.0,
+        }
+
+
 def candidate_labels(spun: list[str], clean: list[str], candidates: list[list]) -> list[list[bool]]:
     """Whether each candidate edit, made alone, brings its unit closer to the reference
     (fewer word-level edits: the measure behind spin removed)."""
@@ -115,7 +154,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     on everything."""
     import evaluate
 
-    metric = evaluate.load(METRIC_PATH)
+    unit_scores = UnitScores(evaluate.load(METRIC_PATH), spun, clean)
     masks = [protected_mask(s) for s in spun]
     spun_idx = [i for i, u in enumerate(unspun) if not u]
     clean_idx = [i for i, u in enumerate(unspun) if u]
@@ -125,8 +164,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
         restored = [apply_edits(s, gated(es, floor, **gate)) for s, es in zip(spun, proposals)]
 
         def on(idx: list[int]) -> dict:
-            return metric.compute(sources=[spun[i] for i in idx], predictions=[restored[i] for i in idx],
-                                  references=[clean[i] for i in idx])
+            return unit_scores.corpus(idx, restored)
 
         scores = on(spun_idx)
         untouched = on(clean_idx) if clean_idx else {"damage": 0.0}
