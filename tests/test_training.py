@@ -177,11 +177,13 @@ def test_update_card_takes_scores_from_the_report(tiny_model_dir: Path, tmp_path
     report = tmp_path / "report.json"
     row = {"spin_removed": 0.61, "damage": 0.004, "precision": 0.8, "recall": 0.6, "f0.5": 0.75, "words_per_s": 1234.0}
     report.write_text(json.dumps({"command": "python -m benchmarks.run", "started": "now", "signature": "sig",
+                                  "systems": {"seq2seq": {"info": {"dtype": "bfloat16"}}},
                                   "scores": {"news": {"seq2seq": row}}}))
     monkeypatch.setattr(export, "REPORT", report)
     export.update_card(model)
     card = (model / "README.md").read_text()
     assert "| news | seq2seq | 0.610 | 0.004 | 0.800 | 0.600 | 0.750 | 1,234 |" in card
+    assert "(the network in bfloat16, as" in card  # words/s depend on it
     assert card.count("## Benchmark") == 1 and "Learning curve" in card
 
 

@@ -247,9 +247,10 @@ def benchmark_lines() -> list[str]:
         "seq2seq" in systems for systems in report.get("scores", {}).values()
     ):
         return ["Not benchmarked yet: run `python -m benchmarks.run`."]
+    dtype = report.get("systems", {}).get("seq2seq", {}).get("info", {}).get("dtype")
     lines = [
         f"`{report.get('command', 'python -m benchmarks.run')}` ({report.get('started', '')}), from",
-        "`benchmarks/results/report.md`:",
+        "`benchmarks/results/report.md`" + (f" (the network in {dtype}, as `dtype=\"auto\"` chose there):" if dtype else ":"),
         "",
         "| suite | system | spin removed | damage | P | R | F0.5 | words/s |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
