@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the model")
         p.add_argument("--dtype", choices=DTYPES, default="auto",
                        help="number format of the network: auto (default) is bfloat16 where the hardware computes "
-                            "it natively, about twice as fast, else float32")
+                            "it natively (about 1.6 times the words/s on a 2-core AVX-512 BF16 CPU), else float32")
 
     fix = commands.add_parser("fix", help="print the restored text")
     fix.add_argument("file", nargs="?", default="-", metavar="FILE", help="UTF-8 text file, or - for stdin (default)")
