@@ -351,7 +351,7 @@ def test_cross_fitted_confidences_come_from_scorers_that_never_saw_the_fold() ->
 
 def test_unit_scores_give_what_the_metric_gives_on_any_subset() -> None:
     """Calibration scores its grid from cached per-unit counts: the sums must reproduce the
-    metric's corpus scores exactly."""
+    metric's corpus scores exactly (the metric loaded through ``evaluate``, as elsewhere)."""
     import evaluate
 
     from training.calibrate import UnitScores
@@ -363,7 +363,7 @@ def test_unit_scores_give_what_the_metric_gives_on_any_subset() -> None:
     references = ["He said the news conference.", "It was cold.", "Nothing to change here.", "They said it twice."]
     predictions = ["He said the information convention.", "It had been cold.", "Nothing to alter here.",
                    "They said it twice."]
-    scores = UnitScores(metric, sources, references)
+    scores = UnitScores(sources, references)
     for idx in ([0, 1, 2, 3], [0, 3], [2], [1, 1]):
         whole = metric.compute(sources=[sources[i] for i in idx], predictions=[predictions[i] for i in idx],
                                references=[references[i] for i in idx])

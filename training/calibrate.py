@@ -37,6 +37,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from benchmarks.metrics.restoration.restoration import COUNTS, ratios, unit_counts
 from restore.edits import Edit, apply_edits
 from restore.model.editor import CANDIDATE_FEATURES, Seq2SeqEditor, gated
 from restore.model.modeling import TagGenConfig
@@ -44,7 +45,6 @@ from restore.model.scorer import CandidateScorer
 from restore.spin import spin
 from restore.text import protected_mask, tokenize
 from training.make_pairs import stable_hash
-from training.train import METRIC_PATH
 
 KEEP_THRESHOLDS = (0.5, 0.3, 0.15, 0.05, 0.0)  # 0.0: no generated edits
 CANDIDATE_KEEP_THRESHOLDS = (0.99, 0.9, 0.7, 0.5)
@@ -63,41 +63,31 @@ NO_GATE = {"min_evidence": 0, "evidence_confidence": 0.5, "sure_confidence": 1.0
 
 class UnitScores:
     """The restoration metric over any subset of fixed units, from per-unit counts cached by
-    restored text.  Its corpus scores are ratios of sums over units (see the metric's
-    docstring), and a grid row changes the output of few units from the row before, so each
-    (unit, output) pair is scored once (``metric.compute`` on that unit alone) instead of the
-    whole set for every row; :meth:`corpus` gives what ``metric.compute`` gives on the subset."""
+    restored text.  Its scores (BLEU and chrF aside) are ratios of sums over units
+    (``unit_counts`` and ``ratios`` of the metric module), and a grid row changes the output
+    of few units from the row before, so each (unit, output) pair is counted once instead of
+    the whole set for every row; :meth:`corpus` gives what the metric gives on the subset."""
 
-    COUNTS = ("errors", "source_errors", "keep_tokens", "damaged_tokens", "gold_blocks", "system_blocks",
-              "correct_blocks")
-
-    def __init__(self, metric, sources: list[str], references: list[str]) -> None:
-        self.metric = metric
+    def __init__(self, sources: list[str], references: list[str]) -> None:
         self.sources = sources
         self.references = references
-        self._counts: dict[tuple[int, str], tuple[int, ...]] = {}
+        self._counts: dict[tuple[int, str], dict[str, int]] = {}
 
-    def counts(self, i: int, prediction: str) -> tuple[int, ...]:
-        """:data:`COUNTS` of unit ``i`` restored as ``prediction``."""
+    def counts(self, i: int, prediction: str) -> dict[str, int]:
+        """The metric's per-unit counts of unit ``i`` restored as ``prediction``."""
         key = (i, prediction)
         if key not in self._counts:
-            scores = self.metric.compute(sources=[self.sources[i]], predictions=[prediction],
-                                         references=[self.references[i]])
-            self._counts[key] = tuple(scores[k] for k in self.COUNTS)
+            self._counts[key] = unit_counts(self.sources[i], prediction, self.references[i])
         return self._counts[key]
 
     def corpus(self, idx: list[int], predictions: list[str]) -> dict:
-        """spin_removed, damage, precision and recall of units ``idx`` (``predictions``: every
-        unit's output), defined as the metric defines them."""
-        c = dict(zip(self.COUNTS, map(sum, zip(*(self.counts(i, predictions[i]) for i in idx)))))
-        if not c:
-            c = dict.fromkeys(self.COUNTS, 0)
-        return {
-            "spin_removed": 1 - c["errors"] / c["source_errors"] if c["source_errors"] else None,
-            "damage": c["damaged_tokens"] / c["keep_tokens"] if c["keep_tokens"] else None,
-            "precision": c["correct_blocks"] / c["system_blocks"] if c["system_blocks"] else 1.0,
-            "recall": c["correct_blocks"] / c["gold_blocks"] if c["gold_blocks"] else 1.0,
-        }
+        """The metric's ratio scores (spin_removed, damage, precision, recall, …) of units
+        ``idx``; ``predictions``: every unit's output."""
+        total = dict.fromkeys(COUNTS, 0)
+        for i in idx:
+            for key, value in self.counts(i, predictions[i]).items():
+                total[key] += value
+        return ratios(total)
 
 
 def candidate_labels(spun: list[str], clean: list[str], candidates: list[list]) -> list[list[bool]]:
@@ -152,9 +142,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     own (more of them rank candidates better; the grid is still measured on its units).  The
     grid sees its candidates through :func:`cross_fitted` scorers; the one returned is fitted
     on everything."""
-    import evaluate
-
-    unit_scores = UnitScores(evaluate.load(METRIC_PATH), spun, clean)
+    unit_scores = UnitScores(spun, clean)
     masks = [protected_mask(s) for s in spun]
     spun_idx = [i for i, u in enumerate(unspun) if not u]
     clean_idx = [i for i, u in enumerate(unspun) if u]

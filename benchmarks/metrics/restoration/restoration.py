@@ -108,6 +108,47 @@ def _fbeta(p: float, r: float, beta: float = 0.5) -> float:
     return (1 + b2) * p * r / (b2 * p + r) if p + r else 0.0
 
 
+COUNTS = ("source_tokens", "reference_tokens", "errors", "source_errors", "gold_blocks", "system_blocks",
+          "correct_blocks", "keep_tokens", "damaged_tokens", "changed")
+"""The per-unit counts; every score but BLEU and chrF is a ratio of their sums (:func:`ratios`)."""
+
+
+def unit_counts(source: str, prediction: str, reference: str) -> dict[str, int]:
+    """:data:`COUNTS` of one unit."""
+    src, pred, ref = tokens(source), tokens(prediction), tokens(reference)
+    gold, system = align_tokens(src, ref), align_tokens(src, pred)
+    gold_set = set(gold.blocks)
+    return {
+        "source_tokens": len(src),
+        "reference_tokens": len(ref),
+        "errors": Levenshtein.distance(pred, ref),
+        "source_errors": Levenshtein.distance(src, ref),
+        "gold_blocks": len(gold.blocks),
+        "system_blocks": len(system.blocks),
+        "correct_blocks": sum(b in gold_set for b in system.blocks),
+        "keep_tokens": sum(gold.kept),
+        "damaged_tokens": sum(g and not s for g, s in zip(gold.kept, system.kept)),
+        "changed": len(src) - sum(system.kept),
+    }
+
+
+def ratios(c: dict[str, int]) -> dict:
+    """The scores that are ratios of summed :data:`COUNTS` (see the module docstring)."""
+    tp = c["correct_blocks"]
+    precision = tp / c["system_blocks"] if c["system_blocks"] else 1.0
+    recall = tp / c["gold_blocks"] if c["gold_blocks"] else 1.0
+    return {
+        "spin_removed": 1 - c["errors"] / c["source_errors"] if c["source_errors"] else None,
+        "precision": precision,
+        "recall": recall,
+        "f0.5": _fbeta(precision, recall),
+        "damage": _ratio(c["damaged_tokens"], c["keep_tokens"]),
+        "wer": _ratio(c["errors"], c["reference_tokens"]),
+        "source_wer": _ratio(c["source_errors"], c["reference_tokens"]),
+        "changed_share": _ratio(c["changed"], c["source_tokens"]),
+    }
+
+
 def restoration_scores(sources: list[str], predictions: list[str], references: list[str]) -> dict:
     """The metric itself, without ``evaluate``'s machinery (see the module docstring)."""
     if not len(sources) == len(predictions) == len(references):
@@ -115,46 +156,20 @@ def restoration_scores(sources: list[str], predictions: list[str], references: l
             f"sources, predictions and references differ in length: "
             f"{len(sources)}, {len(predictions)}, {len(references)}"
         )
-    c = dict.fromkeys(
-        ["source_tokens", "reference_tokens", "errors", "source_errors", "gold_blocks", "system_blocks",
-         "correct_blocks", "keep_tokens", "damaged_tokens", "changed"],
-        0,
-    )
+    c = dict.fromkeys(COUNTS, 0)
     for source, prediction, reference in zip(sources, predictions, references):
-        src, pred, ref = tokens(source), tokens(prediction), tokens(reference)
-        c["source_tokens"] += len(src)
-        c["reference_tokens"] += len(ref)
-        c["errors"] += Levenshtein.distance(pred, ref)
-        c["source_errors"] += Levenshtein.distance(src, ref)
-        gold, system = align_tokens(src, ref), align_tokens(src, pred)
-        gold_set = set(gold.blocks)
-        c["gold_blocks"] += len(gold.blocks)
-        c["system_blocks"] += len(system.blocks)
-        c["correct_blocks"] += sum(b in gold_set for b in system.blocks)
-        c["keep_tokens"] += sum(gold.kept)
-        c["damaged_tokens"] += sum(g and not s for g, s in zip(gold.kept, system.kept))
-        c["changed"] += len(src) - sum(system.kept)
-    tp = c["correct_blocks"]
-    precision = tp / c["system_blocks"] if c["system_blocks"] else 1.0
-    recall = tp / c["gold_blocks"] if c["gold_blocks"] else 1.0
-    wer = _ratio(c["errors"], c["reference_tokens"])
-    source_wer = _ratio(c["source_errors"], c["reference_tokens"])
-    spin_removed = 1 - c["errors"] / c["source_errors"] if c["source_errors"] else None
+        for key, value in unit_counts(source, prediction, reference).items():
+            c[key] += value
+    scores = ratios(c)
     bleu = sacrebleu.metrics.BLEU()
     chrf = sacrebleu.metrics.CHRF()
     bleu_score = bleu.corpus_score(list(predictions), [list(references)])
     chrf_score = chrf.corpus_score(list(predictions), [list(references)])
     return {
-        "spin_removed": spin_removed,
-        "precision": precision,
-        "recall": recall,
-        "f0.5": _fbeta(precision, recall),
-        "damage": _ratio(c["damaged_tokens"], c["keep_tokens"]),
-        "wer": wer,
-        "source_wer": source_wer,
+        **{k: scores[k] for k in ("spin_removed", "precision", "recall", "f0.5", "damage", "wer", "source_wer")},
         "bleu": bleu_score.score,
         "chrf": chrf_score.score,
-        "changed_share": _ratio(c["changed"], c["source_tokens"]),
+        "changed_share": scores["changed_share"],
         "units": len(sources),
         **c,
         "bleu_signature": str(bleu.get_signature()),
