@@ -96,6 +96,53 @@ def test_count_restorations_and_words_on_pairs(toy_channel: Channel) -> None:
     assert bigrams["noon", "</s>"] > 0
 
 
+def test_spin_in_context_is_counted_on_pairs_and_judges_the_neighbours(toy_channel: Channel, tmp_path: Path) -> None:
+    from training.candidates import count_spin_in_context, kept_tokens
+
+    assert kept_tokens(["a", "b", "c"], ["a", "x", "c"]) == [True, False, True]
+    spun = ["Officials mentioned the plan.", "Officials mentioned the plan.", "She mentioned it twice.",
+            "She mentioned it twice.", "She mentioned it twice."]
+    clean = ["Officials said the plan.", "Officials said the plan.", "She mentioned it twice.",
+             "She mentioned it twice.", "She said it twice."]
+    for num_proc in (1, 2):
+        counts = count_spin_in_context(toy_channel, spun, clean, "news", min_count=2, num_proc=num_proc, progress=False)
+        assert counts["news", ("mentioned",), "", ""] == (5, 3)
+        assert counts["news", ("mentioned",), "officials", "the"] == (2, 2)
+        assert counts["news", ("mentioned",), "she", ""] == (3, 1)
+    assert ("news", ("mentioned",), "officials", "") in counts and not {k for k in counts if k[2] == "nobody"}
+    rare = count_spin_in_context(toy_channel, spun[:1], clean[:1], "news", min_count=2, progress=False)
+    assert list(rare) == [("news", ("mentioned",), "", "")]  # contexts seen once dropped, the phrase kept
+
+    assert toy_channel.context_spin("news", ("mentioned",), "officials", "the") == (0.0, 0.0, 0.0, 0.0)  # no counts
+    channel = Channel(TOY_TABLES).with_spin_counts(counts)
+    left, right, both, seen = channel.context_spin("news", ("mentioned",), "officials", "the")
+    she = channel.context_spin("news", ("mentioned",), "she", "it")
+    assert both > 0 > she[2] and left > she[0] and seen == pytest.approx(math.log(3))
+    unknown = channel.context_spin("news", ("mentioned",), "nobody", "else")  # falls back on the phrase's rate, 3/5
+    assert unknown[2] == pytest.approx(math.log((3 + 1 * 0.6) / 6 / (1 - (3 + 1 * 0.6) / 6)), abs=1e-6)
+    assert channel.context_spin("tortured", ("mentioned",), "officials", "the") == (0.0, 0.0, 0.0, 0.0)
+    assert set(channel.pruned_spin_counts(0.0)) <= set(counts) and channel.pruned_spin_counts(-1.0) == counts
+    channel.save(tmp_path / "c.tsv.gz")
+    assert Channel.load(tmp_path / "c.tsv.gz").spin_counts == channel.spin_counts
+
+
+def test_candidates_command_writes_spin_counts_beside_the_model(toy_pairs_dir: Path, tmp_path: Path) -> None:
+    from training.candidates import main
+
+    common = [str(tmp_path), "--pairs", str(toy_pairs_dir), "--samples", "40", "--context_words", "0",
+              "--profiles", "news", "--num_proc", "1", "--no-progress"]
+    out = main([*common, "--spin_profiles", "toy", "--spin_min_count", "1"])
+    info = json.loads((tmp_path / "candidates.json").read_text())
+    channel = Channel.load(out)
+    assert info["spin_units"]["toy"] > 0
+    assert info["spin_contexts"] == len(channel.spin_counts) > 0
+    assert channel.spin_counts["toy", ("mentioned",), "", ""][1] > 0  # the toy pairs spin "said" into "mentioned"
+    with pytest.raises(SystemExit, match="no train units of profile 'wordnet'"):
+        main([*common, "--spin_profiles", "toy", "wordnet"])
+    main([*common, "--spin_profiles"])
+    assert Channel.load(out).spin_counts == {} and json.loads((tmp_path / "candidates.json").read_text())["spin_units"] == {}
+
+
 def test_training_text_keeps_only_train_documents(tmp_path: Path) -> None:
     from training.candidates import TEST_PERCENT, VALIDATION_PERCENT, training_text
     from training.make_pairs import doc_id, split_of
@@ -308,7 +355,7 @@ def test_calibrate_can_fit_the_scorer_on_more_units_than_it_grids_on(tiny_model_
 
 
 def test_rival_leads_compare_each_candidate_with_the_best_on_its_words() -> None:
-    from restore.model.editor import RIVAL_CLIP, _LEADS, rival_leads
+    from restore.model.editor import RIVAL_CLIP, SPIN_PROFILES, _LEADS, rival_leads
 
     def features(trigram: float) -> tuple[float, ...]:
         row = [0.0] * 11
@@ -325,7 +372,7 @@ def test_rival_leads_compare_each_candidate_with_the_best_on_its_words() -> None
     leads = rival_leads(found)
     trigram, rivals = _LEADS.index(7), _LEADS.index(None)
     assert len(leads) == len(found) and all(len(row) == len(_LEADS) for row in leads)
-    assert len(CANDIDATE_FEATURES) == 11 + len(_LEADS)
+    assert len(CANDIDATE_FEATURES) == 11 + len(_LEADS) + 4 * len(SPIN_PROFILES)  # then the spin-in-context features
     assert [row[trigram] for row in leads] == pytest.approx([1.5, -2.0, -1.5, RIVAL_CLIP, RIVAL_CLIP])
     assert [row[rivals] for row in leads] == pytest.approx([math.log(3), math.log(3), math.log(3), 0.0, 0.0])
     far = rival_leads([(0, 0, 1, features(-30.0)), (0, 0, 1, features(0.0))])

@@ -7,7 +7,10 @@ covers (``--profiles``); counts on ``--samples`` units of the pairs' *train* spl
 each spun phrase was in fact restored to each candidate (and how often it was genuine text);
 counts word unigrams and bigrams on training documents of the corpora (``--context_sources``,
 never benchmark, validation or test documents), so the editor can compare how a candidate and
-the spun words fit their neighbours.  Writes the tables to ``MODEL_DIR/candidates.tsv.gz``,
+the spun words fit their neighbours; and counts, on the train units of each profile of
+``--spin_profiles`` (:data:`restore.model.editor.SPIN_PROFILES` by default), how often each
+spun-looking phrase was in fact spun next to the word before it, after it and both
+(:meth:`Channel.context_spin`).  Writes the tables to ``MODEL_DIR/candidates.tsv.gz``,
 where :class:`restore.model.editor.Seq2SeqEditor` finds them, and a summary to
 ``candidates.json``.  Run ``training.calibrate`` after it (and this after ``training.export``,
 which rewrites the folder).
@@ -16,14 +19,16 @@ which rewrites the folder).
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import multiprocessing
 from collections import Counter
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from restore.model.editor import CANDIDATES_FILE
-from restore.spin.inverse import BOUNDARY_END, BOUNDARY_START, Channel, norm
+from restore.model.editor import CANDIDATES_FILE, SPIN_PROFILES
+from restore.spin.inverse import BOUNDARY_END, BOUNDARY_START, Channel, neighbours, norm
 from restore.text import protected_mask, tokenize
 from training.make_pairs import MakePairsArgs, doc_id, is_benchmark_doc, read_documents, source_spec, split_of
 
@@ -57,6 +62,67 @@ def count_restorations(channel: Channel, spun: list[str], clean: list[str], prog
                 if Levenshtein.distance(replaced, reference) < before:
                     restored[key, cand.source] += 1
     return seen, restored
+
+
+def kept_tokens(source: list[str], target: list[str]) -> list[bool]:
+    """For each token of ``source``, whether the word alignment with ``target`` keeps it."""
+    kept = [False] * len(source)
+    for op, i1, i2, _, _ in difflib.SequenceMatcher(None, source, target, autojunk=False).get_opcodes():
+        if op == "equal":
+            kept[i1:i2] = [True] * (i2 - i1)
+    return kept
+
+
+_COUNTING: Channel | None = None  # the channel a spin-counting worker reads
+
+
+def _count_spin_chunk(pairs: list[tuple[str, str]]) -> tuple[Counter, Counter]:
+    seen: Counter = Counter()
+    spun_counts: Counter = Counter()
+    for s, c in pairs:
+        tokens = tokenize(s)
+        kept = kept_tokens([t.text for t in tokens], [t.text for t in tokenize(c)])
+        free = [t.is_word and not p for t, p in zip(tokens, protected_mask(s, tokens))]
+        for a, z, _ in _COUNTING.spans(s, tokens, free):
+            key = tuple(norm(t.text) for t in tokens[a:z])
+            before, after = neighbours(tokens, a, z)
+            contexts = ((key, "", ""), (key, before, ""), (key, "", after), (key, before, after))
+            seen.update(contexts)
+            if not all(kept[a:z]):
+                spun_counts.update(contexts)
+    return seen, spun_counts
+
+
+def _start_counting(channel: Channel) -> None:
+    global _COUNTING
+    _COUNTING = channel
+
+
+def count_spin_in_context(channel: Channel, spun: list[str], clean: list[str], profile: str, min_count: int = 5,
+                          num_proc: int = 1, progress: bool = True) -> dict:
+    """(times seen, times spun) of each spun phrase of ``channel`` in ``spun`` (spun means the
+    word alignment with ``clean`` changes it), alone and next to the word before it, after it
+    and both, keyed as :attr:`Channel.spin_counts` under ``profile`` (the profile that spun
+    the units); contexts seen fewer than ``min_count`` times are dropped, phrases alone never."""
+    chunks = [list(zip(spun[i : i + 2000], clean[i : i + 2000])) for i in range(0, len(spun), 2000)]
+    seen: Counter = Counter()
+    spun_counts: Counter = Counter()
+    bar = tqdm(total=len(spun), desc=f"counting {profile} spin in context", disable=not progress)
+    if num_proc > 1:
+        with multiprocessing.get_context("fork").Pool(num_proc, _start_counting, (channel,)) as pool:
+            for chunk, (n, k) in zip(chunks, pool.imap(_count_spin_chunk, chunks)):
+                seen.update(n)
+                spun_counts.update(k)
+                bar.update(len(chunk))
+    else:
+        _start_counting(channel)
+        for chunk in chunks:
+            n, k = _count_spin_chunk(chunk)
+            seen.update(n)
+            spun_counts.update(k)
+            bar.update(len(chunk))
+    bar.close()
+    return {(profile, *key): (n, spun_counts[key]) for key, n in seen.items() if n >= min_count or not (key[1] or key[2])}
 
 
 def training_text(sources: list[str], max_words: int) -> list[str]:
@@ -112,13 +178,17 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--samples", type=int, default=20000, help="train units to count on (0: none, table probabilities only)")
     parser.add_argument("--context_sources", nargs="+", default=list(CONTEXT_SOURCES), help="corpora (make_pairs names) to count words on")
     parser.add_argument("--context_words", type=int, default=12_000_000, help="words to count, shared out over the sources (0: no counts)")
+    parser.add_argument("--spin_profiles", nargs="*", default=list(SPIN_PROFILES), help="profiles whose train units spin is counted on, each apart (none: no spin counts)")
+    parser.add_argument("--spin_samples", type=int, default=0, help="most units of each profile to count spin on (0: all of them)")
+    parser.add_argument("--spin_min_count", type=int, default=5, help="drop contexts seen fewer times than this")
+    parser.add_argument("--num_proc", type=int, default=2, help="worker processes for the spin counts")
     parser.add_argument("--profiles", nargs="+", default=list(DEFAULT_PROFILES), help="spinner profiles to invert")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
     channel = Channel.from_profiles(args.profiles)
     info = {"profiles": args.profiles, "counted_units": 0, "seen": 0, "restored": 0, "context_sources": [],
-            "context_documents": 0, "unigrams": 0, "bigrams": 0}
+            "context_documents": 0, "unigrams": 0, "bigrams": 0, "spin_units": {}, "spin_contexts": 0}
     if args.samples:
         from datasets import load_from_disk
 
@@ -136,6 +206,23 @@ def main(argv: list[str] | None = None) -> Path:
                     unigrams=len(unigrams), bigrams=len(bigrams))
         print(f"word counts from {len(texts)} training documents of {','.join(args.context_sources)}: "
               f"{len(unigrams)} words, {len(bigrams)} word pairs")
+    if args.spin_profiles:
+        from datasets import load_from_disk
+
+        pairs = load_from_disk(args.pairs)["train"]
+        counts: dict = {}
+        for profile in args.spin_profiles:
+            train = pairs.filter(lambda p: p == profile, input_columns="profile", desc=f"{profile} units")
+            if not len(train):
+                raise SystemExit(f"restore error: {args.pairs} has no train units of profile {profile!r}")
+            if args.spin_samples:
+                train = train.select(range(min(args.spin_samples, len(train))))
+            counts.update(count_spin_in_context(channel, list(train["spun"]), list(train["clean"]), profile,
+                                                args.spin_min_count, args.num_proc, not args.no_progress))
+            info["spin_units"][profile] = len(train)
+        channel.with_spin_counts(counts)
+        info["spin_contexts"] = len(counts)
+        print(f"spin in context counted on {info['spin_units']} units: {len(counts)} contexts")
     out = Path(args.model_dir) / CANDIDATES_FILE
     channel.save(out)
     info["spun_phrases"] = len(channel)

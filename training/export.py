@@ -393,7 +393,13 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
             f"counting {info['counted_units']:,} units of the pairs' train split ({info['restored']:,} of "
             f"{info['seen']:,} spun-looking phrases there were restored by a candidate), with word counts of "
             f"{info['context_documents']:,} training documents ({', '.join(info['context_sources'])}: "
-            f"{info['unigrams']:,} words, {info['bigrams']:,} word pairs).\n\n"
+            f"{info['unigrams']:,} words, {info['bigrams']:,} word pairs)"
+            + (", and spin-in-context counts on the train split ("
+               + ", ".join(f"{n:,} {p} units" for p, n in info["spin_units"].items())
+               + f"; {info['spin_contexts']:,} contexts kept: how often each profile in fact spun each "
+               "spun-looking phrase next to the word before it, after it and both)"
+               if info.get("spin_units") else "")
+            + ".\n\n"
         )
     calibration = output / "calibration.json"
     if calibration.exists():

@@ -10,7 +10,9 @@ ways and keeps the most confident of overlapping ones:
   shipped beside the model as ``candidates.tsv.gz``, with counts from training pairs) list
   clean phrases for a run of words the tagger doubts, a small calibrated network
   (:class:`restore.model.scorer.CandidateScorer`) of the tag doubt, the tables' statistics
-  and a trigram language model's view of the sentence (:data:`CANDIDATE_FEATURES`; the
+  (among them how often the spun words were in fact spun between the same neighbours in the
+  training pairs, :meth:`restore.spin.inverse.Channel.context_spin`) and a trigram language
+  model's view of the sentence (:data:`CANDIDATE_FEATURES`; the
   language model's best reading of the whole unit, :class:`restore.spin.decoder.Decoder`,
   among them), each also as a lead over the candidate's rivals on the same words
   (:func:`rival_leads`), scores each; the likeliest is proposed.
@@ -45,6 +47,8 @@ from restore.text import Token, tokenize
 CANDIDATES_FILE = "candidates.tsv.gz"
 """The inverted spinner tables a model folder may carry (written by ``training.candidates``)."""
 _ARTICLES = frozenset({"a", "an"})
+SPIN_PROFILES = ("news", "tortured")
+"""The profiles whose spin-in-context counts the candidate features read (see ``training.candidates``)."""
 
 CANDIDATE_FEATURES = (
     "log tag doubt",  # log(1 - the highest keep probability among the span's words)
@@ -67,6 +71,13 @@ CANDIDATE_FEATURES = (
     "tag doubt lead",
     "unchanged lead",
     "times counted lead",
+    # How often each profile of SPIN_PROFILES in fact spun the span's words next to the same
+    # neighbours in the training pairs (Channel.context_spin; 0 without its counts): per profile,
+    # the log-odds of spun given the word before, given the word after, given both, and
+    # log(1 + how often seen between both).
+    *(f"{profile} {what}" for profile in SPIN_PROFILES
+      for what in ("spin odds after word before", "spin odds before word after", "spin odds in context",
+                   "log times in context")),
 )
 """What a candidate edit's confidence is computed from (in this order)."""
 
@@ -324,6 +335,7 @@ class Seq2SeqEditor:
                 unchanged = tables.unchanged_logp.get(key, tables.keep_logp.get(key[0], 0.0))
                 before, after = neighbours(view.tokens, a, z)
                 spun_fit = tables.context_logp(key, before, after)
+                in_context = tuple(x for p in SPIN_PROFILES for x in tables.context_spin(p, key, before, after))
                 if best_reading is None:
                     best_reading = reader.chosen(unit, view.tokens, [not f for f in view.free])
                 for c in cands:
@@ -336,8 +348,9 @@ class Seq2SeqEditor:
                         reader.fit(view.tokens, a, z, c.words), float((a, z, c.source) in best_reading),
                         *unit_features,
                     )
-                    found.append((i, a, z, replacement, c.source, doubt, features))
-        found = [(*f[:-1], f[-1] + lead) for f, lead in zip(found, rival_leads([(f[0], f[1], f[2], f[-1]) for f in found]))]
+                    found.append((i, a, z, replacement, c.source, doubt, features, in_context))
+        leads = rival_leads([(f[0], f[1], f[2], f[6]) for f in found])
+        found = [(*f[:6], f[6] + lead + f[7]) for f, lead in zip(found, leads)]
         confidences = self.candidate_confidences([f[-1] for f in found])
         results: list[list[CandidateEdit]] = [[] for _ in units]
         for (i, a, z, replacement, source, doubt, features), confidence in zip(found, confidences):

@@ -11,6 +11,11 @@ text is unknown, so both are averaged over :data:`RATE_SCALES` times the profile
 Inverting all entries maps each spun phrase to the clean phrases that could have produced it.  The tables hold surface forms
 already inflected by the spinner's builder, so the inverted pairs are inflected pairs.
 Several profiles are mixed with equal weight.  Only the tables are read, never a reference.
+
+Counted on training pairs, a channel also knows how often each spun phrase was in fact spun
+by a given profile next to a given word before or after it (:meth:`Channel.with_spin_counts`,
+:meth:`Channel.context_spin`): "individuals who" may be genuine where "individuals said" is
+rarely so.
 """
 
 from __future__ import annotations
@@ -26,7 +31,14 @@ from restore.text import Token, tokenize
 BOUNDARY_START, BOUNDARY_END = "<s>", "</s>"
 """What the word counts write for punctuation or a unit's end before / after a word."""
 RATE_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5)
+SPIN_PRIOR_WEIGHT = 2.0
+"""How many sightings the coarser estimate counts for in :meth:`Channel.context_spin`."""
 Table = dict[str, tuple[float, tuple[str, ...]]]  # source -> (weight, choices), as restore.spin.tables
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +109,8 @@ class Channel:
         self.seen: dict[tuple[str, ...], int] = {}  # runs of text counted by reweighted()
         self.unigrams: dict[str, int] = {}
         self.bigrams: dict[tuple[str, str], int] = {}
+        # (profile, spun phrase, word before, word after) -> (times seen, times spun); "" = any word
+        self.spin_counts: dict[tuple[str, tuple[str, ...], str, str], tuple[int, int]] = {}
         self._index()
 
     def context_logp(self, words: tuple[str, ...], before: str, after: str) -> float:
@@ -113,7 +127,60 @@ class Channel:
             prev = w
         return score
 
+    def context_spin(self, profile: str, words: tuple[str, ...], before: str, after: str) -> tuple[float, float, float, float]:
+        """How the spin counts of ``profile`` judge ``words`` between ``before`` and ``after``:
+        the log-odds that they were spun given the word before, given the word after, and given
+        both, and log(1 + times seen between both).  Each estimate is smoothed towards the
+        coarser one (both: towards the naive combination of before and after; the phrase alone:
+        towards the profile's overall spin rate).  All zeros without counts for ``profile``."""
+        if profile not in self._spin_rate:
+            return 0.0, 0.0, 0.0, 0.0
+        counts = self.spin_counts
+
+        def rate(key, prior: float, weight: float) -> tuple[float, int]:
+            seen, spun = counts.get(key, (0, 0))
+            return (spun + weight * prior) / (seen + weight), seen
+
+        phrase, _ = rate((profile, words, "", ""), self._spin_rate[profile], 1.0)
+        left, _ = rate((profile, words, before, ""), phrase, SPIN_PRIOR_WEIGHT)
+        right, _ = rate((profile, words, "", after), phrase, SPIN_PRIOR_WEIGHT)
+        naive = _logit(left) + _logit(right) - _logit(phrase)
+        both, seen = rate((profile, words, before, after), 1.0 / (1.0 + math.exp(-naive)), SPIN_PRIOR_WEIGHT)
+        return _logit(left), _logit(right), _logit(both), math.log1p(seen)
+
+    def with_spin_counts(self, counts: dict[tuple[str, tuple[str, ...], str, str], tuple[int, int]]) -> "Channel":
+        """Attach spin counts (for :meth:`context_spin`): (profile, spun phrase, word before,
+        word after) -> (times seen, times spun), with ``""`` for any word; returns self."""
+        self.spin_counts = dict(counts)
+        self._index()
+        return self
+
+    def pruned_spin_counts(self, tolerance: float) -> dict[tuple[str, tuple[str, ...], str, str], tuple[int, int]]:
+        """The spin counts less the contexts whose estimate in :meth:`context_spin` lies within
+        ``tolerance`` (log-odds) of what the coarser estimates give without them: one-sided
+        contexts first, then contexts on both sides against the one-sided ones that remain."""
+        kept = dict(self.spin_counts)
+        for both_sides in (False, True):
+            probe = Channel().with_spin_counts(kept)
+            for key in [k for k in kept if (bool(k[2]) and bool(k[3])) == both_sides and (k[2] or k[3])]:
+                profile, words, before, after = key
+                at = 2 if both_sides else (0 if before else 1)
+                with_it = probe.context_spin(profile, words, before or "\x00", after or "\x00")[at]
+                value = probe.spin_counts.pop(key)
+                without = probe.context_spin(profile, words, before or "\x00", after or "\x00")[at]
+                probe.spin_counts[key] = value
+                if abs(with_it - without) <= tolerance:
+                    del kept[key]
+        return kept
+
     def _index(self) -> None:
+        totals: dict[str, list[int]] = {}
+        for (profile, _, b, a), (n, k) in self.spin_counts.items():
+            if not b and not a:
+                total = totals.setdefault(profile, [0, 0])
+                total[0] += n
+                total[1] += k
+        self._spin_rate = {p: min(max(k / n, 1e-3), 1 - 1e-3) for p, (n, k) in totals.items() if n}
         self._total = sum(self.unigrams.values())
         self.max_len: dict[str, int] = {}
         for spun in self.candidates:
@@ -157,7 +224,7 @@ class Channel:
         """
         out = Channel()
         out.keep_logp = dict(self.keep_logp)
-        out.unigrams, out.bigrams = self.unigrams, self.bigrams
+        out.unigrams, out.bigrams, out.spin_counts = self.unigrams, self.bigrams, self.spin_counts
         for spun, cands in self.candidates.items():
             n = seen.get(spun, 0) + prior_weight
             counts = [restored.get((spun, c.source), 0) + prior_weight * math.exp(c.logp) for c in cands]
@@ -170,7 +237,8 @@ class Channel:
 
     def save(self, path: str | Path) -> None:
         """Write the inverted tables as gzipped TSV: ``c spun source logp``, ``k word logp``,
-        ``u spun logp``, ``n spun times-seen``, ``1 word count`` and ``2 word word count`` rows."""
+        ``u spun logp``, ``n spun times-seen``, ``1 word count``, ``2 word word count`` and
+        ``s profile spun before after times-seen times-spun`` rows."""
         with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
             f.write("# restore inverted spinner tables v1\n")
             for spun in sorted(self.candidates):
@@ -186,6 +254,9 @@ class Channel:
                 f.write(f"1\t{word}\t{self.unigrams[word]}\n")
             for pair in sorted(self.bigrams):
                 f.write(f"2\t{pair[0]}\t{pair[1]}\t{self.bigrams[pair]}\n")
+            for key in sorted(self.spin_counts):
+                seen, spun = self.spin_counts[key]
+                f.write(f"s\t{key[0]}\t{' '.join(key[1])}\t{key[2]}\t{key[3]}\t{seen}\t{spun}\n")
 
     @classmethod
     def load(cls, path: str | Path) -> "Channel":
@@ -217,6 +288,8 @@ class Channel:
                 channel.unigrams[row[1]] = int(row[2])
             elif row[0] == "2" and len(row) == 4:
                 channel.bigrams[row[1], row[2]] = int(row[3])
+            elif row[0] == "s" and len(row) == 7:
+                channel.spin_counts[row[1], tuple(row[2].split(" ")), row[3], row[4]] = (int(row[5]), int(row[6]))
             else:
                 raise ValueError(f"{path}: not an inverted spinner table row: {line[:80]!r}")
         channel._index()
