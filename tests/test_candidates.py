@@ -126,21 +126,28 @@ def test_spin_in_context_is_counted_on_pairs_and_judges_the_neighbours(toy_chann
     assert Channel.load(tmp_path / "c.tsv.gz").spin_counts == channel.spin_counts
 
 
-def test_candidates_command_writes_spin_counts_beside_the_model(toy_pairs_dir: Path, tmp_path: Path) -> None:
+def test_candidates_command_writes_spin_counts_beside_the_model(tmp_path: Path) -> None:
+    from datasets import Dataset, DatasetDict
+
     from training.candidates import main
 
-    common = [str(tmp_path), "--pairs", str(toy_pairs_dir), "--samples", "40", "--context_words", "0",
+    pairs = tmp_path / "pairs"
+    rows = [{**r, "profile": "news"} for r in toy_pairs(40, seed=4)]
+    DatasetDict({"train": Dataset.from_list(rows)}).save_to_disk(str(pairs))
+    model = tmp_path / "model"
+    model.mkdir()
+    common = [str(model), "--pairs", str(pairs), "--samples", "40", "--context_words", "0",
               "--profiles", "news", "--num_proc", "1", "--no-progress"]
-    out = main([*common, "--spin_profiles", "toy", "--spin_min_count", "1"])
-    info = json.loads((tmp_path / "candidates.json").read_text())
+    out = main([*common, "--spin_profiles", "news", "--spin_min_count", "1"])
+    info = json.loads((model / "candidates.json").read_text())
     channel = Channel.load(out)
-    assert info["spin_units"]["toy"] > 0
+    assert info["spin_units"] == {"news": 40}
     assert info["spin_contexts"] == len(channel.spin_counts) > 0
-    assert channel.spin_counts["toy", ("mentioned",), "", ""][1] > 0  # the toy pairs spin "said" into "mentioned"
-    with pytest.raises(SystemExit, match="no train units of profile 'wordnet'"):
-        main([*common, "--spin_profiles", "toy", "wordnet"])
-    main([*common, "--spin_profiles"])
-    assert Channel.load(out).spin_counts == {} and json.loads((tmp_path / "candidates.json").read_text())["spin_units"] == {}
+    assert channel.spin_counts["news", ("mentioned",), "", ""][1] > 0  # the toy pairs spin "said" into "mentioned"
+    with pytest.raises(SystemExit, match="no train units of profile 'tortured'"):
+        main([*common, "--spin_profiles", "news", "tortured"])
+    main(common)  # the default: no spin counts
+    assert Channel.load(out).spin_counts == {} and json.loads((model / "candidates.json").read_text())["spin_units"] == {}
 
 
 def test_training_text_keeps_only_train_documents(tmp_path: Path) -> None:

@@ -263,6 +263,7 @@ class Channel:
         """Read what :meth:`save` wrote."""
         channel = cls()
         words_of: dict[str, tuple[str, ...] | None] = {}  # a clean phrase recurs under many spun ones
+        phrases: dict[str, tuple[str, ...]] = {}
         with gzip.open(path, "rt", encoding="utf-8") as f:
             lines = f.read().split("\n")
         if lines[-1] == "":  # the newline that ends the last row
@@ -289,7 +290,10 @@ class Channel:
             elif row[0] == "2" and len(row) == 4:
                 channel.bigrams[row[1], row[2]] = int(row[3])
             elif row[0] == "s" and len(row) == 7:
-                channel.spin_counts[row[1], tuple(row[2].split(" ")), row[3], row[4]] = (int(row[5]), int(row[6]))
+                phrase = phrases.get(row[2])
+                if phrase is None:  # one tuple per phrase, shared by all its contexts
+                    phrase = phrases[row[2]] = tuple(row[2].split(" "))
+                channel.spin_counts[row[1], phrase, row[3], row[4]] = (int(row[5]), int(row[6]))
             else:
                 raise ValueError(f"{path}: not an inverted spinner table row: {line[:80]!r}")
         channel._index()
