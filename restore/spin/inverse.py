@@ -155,24 +155,6 @@ class Channel:
         self._index()
         return self
 
-    def pruned_spin_counts(self, tolerance: float) -> dict[tuple[str, tuple[str, ...], str, str], tuple[int, int]]:
-        """The spin counts less the contexts whose estimate in :meth:`context_spin` lies within
-        ``tolerance`` (log-odds) of what the coarser estimates give without them: one-sided
-        contexts first, then contexts on both sides against the one-sided ones that remain."""
-        kept = dict(self.spin_counts)
-        for both_sides in (False, True):
-            probe = Channel().with_spin_counts(kept)
-            for key in [k for k in kept if (bool(k[2]) and bool(k[3])) == both_sides and (k[2] or k[3])]:
-                profile, words, before, after = key
-                at = 2 if both_sides else (0 if before else 1)
-                with_it = probe.context_spin(profile, words, before or "\x00", after or "\x00")[at]
-                value = probe.spin_counts.pop(key)
-                without = probe.context_spin(profile, words, before or "\x00", after or "\x00")[at]
-                probe.spin_counts[key] = value
-                if abs(with_it - without) <= tolerance:
-                    del kept[key]
-        return kept
-
     def _index(self) -> None:
         totals: dict[str, list[int]] = {}
         for (profile, _, b, a), (n, k) in self.spin_counts.items():
