@@ -21,23 +21,32 @@ which rewrites the folder).
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import multiprocessing
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from benchmarks.metrics.restoration.restoration import align_tokens
 from restore.model.editor import CANDIDATES_FILE, SPIN_PROFILES
 from restore.spin.inverse import BOUNDARY_END, BOUNDARY_START, Channel, neighbours, norm
-from restore.text import protected_mask, tokenize
+from restore.text import Token, protected_mask, tokenize
 from training.make_pairs import MakePairsArgs, doc_id, is_benchmark_doc, read_documents, source_spec, split_of
 
 DEFAULT_PROFILES = ("news", "tortured")
 CONTEXT_SOURCES = ("wikinews", "current-events", "ungdc-1", "ungdc-3", "gutenberg")
 VALIDATION_PERCENT = MakePairsArgs.validation_percent
 TEST_PERCENT = MakePairsArgs.test_percent
+
+
+def spun_looking(channel: Channel, text: str, tokens: list[Token]) -> Iterator[tuple[int, int, list, tuple[str, ...]]]:
+    """(first, stop, candidates, normalised words) of every run of ``tokens`` that ``channel``
+    may have spun, among the words a spinner may change (:meth:`Channel.spans`)."""
+    free = [t.is_word and not p for t, p in zip(tokens, protected_mask(text, tokens))]
+    for a, z, cands in channel.spans(text, tokens, free):
+        yield a, z, cands, tuple(norm(t.text) for t in tokens[a:z])
 
 
 def count_restorations(channel: Channel, spun: list[str], clean: list[str], progress: bool = True):
@@ -53,9 +62,7 @@ def count_restorations(channel: Channel, spun: list[str], clean: list[str], prog
         words = [t.text for t in tokens]
         reference = [t.text for t in tokenize(c)]
         before = Levenshtein.distance(words, reference)
-        free = [t.is_word and not p for t, p in zip(tokens, protected_mask(s, tokens))]
-        for a, z, cands in channel.spans(s, tokens, free):
-            key = tuple(norm(t.text) for t in tokens[a:z])
+        for a, z, cands, key in spun_looking(channel, s, tokens):
             seen[key] += 1
             if not before:
                 continue
@@ -66,15 +73,6 @@ def count_restorations(channel: Channel, spun: list[str], clean: list[str], prog
     return seen, restored
 
 
-def kept_tokens(source: list[str], target: list[str]) -> list[bool]:
-    """For each token of ``source``, whether the word alignment with ``target`` keeps it."""
-    kept = [False] * len(source)
-    for op, i1, i2, _, _ in difflib.SequenceMatcher(None, source, target, autojunk=False).get_opcodes():
-        if op == "equal":
-            kept[i1:i2] = [True] * (i2 - i1)
-    return kept
-
-
 _COUNTING: Channel | None = None  # the channel a spin-counting worker reads
 
 
@@ -83,10 +81,8 @@ def _count_spin_chunk(pairs: list[tuple[str, str]]) -> tuple[Counter, Counter]:
     spun_counts: Counter = Counter()
     for s, c in pairs:
         tokens = tokenize(s)
-        kept = kept_tokens([t.text for t in tokens], [t.text for t in tokenize(c)])
-        free = [t.is_word and not p for t, p in zip(tokens, protected_mask(s, tokens))]
-        for a, z, _ in _COUNTING.spans(s, tokens, free):
-            key = tuple(norm(t.text) for t in tokens[a:z])
+        kept = align_tokens([t.text for t in tokens], [t.text for t in tokenize(c)]).kept
+        for a, z, _, key in spun_looking(_COUNTING, s, tokens):
             before, after = neighbours(tokens, a, z)
             contexts = ((key, "", ""), (key, before, ""), (key, "", after), (key, before, after))
             seen.update(contexts)
