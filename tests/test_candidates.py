@@ -246,7 +246,7 @@ def test_calibration_units_add_fresh_news_spins_and_genuine_news(toy_pairs_dir: 
     from training.calibrate import calibration_units
 
     spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), 5, 8, 30, ("toy",))
-    assert counts == {"samples": 5, "news_samples": 30, "clean_samples": 8}
+    assert counts == {"samples": 5, "news_samples": 30, "tortured_samples": 0, "clean_samples": 8}
     assert len(spun) == len(clean) == len(unspun) == 5 + 30 + 8
     assert spun[:5] == load_from_disk(str(toy_pairs_dir))["validation"].shuffle(seed=7)["spun"][:5]
     news_spun, news_clean = spun[5:35], clean[5:35]
@@ -256,11 +256,13 @@ def test_calibration_units_add_fresh_news_spins_and_genuine_news(toy_pairs_dir: 
     assert calibration_units(str(toy_pairs_dir), 5, 8, 30, ("toy",))[0] == spun  # deterministic
     # without news units the genuine text comes from the validation split
     spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), 5, 8, 30, ("wikinews",))
-    assert counts == {"samples": 5, "news_samples": 0, "clean_samples": 8} and spun[5:] == clean[5:]
+    assert counts == {"samples": 5, "news_samples": 0, "tortured_samples": 0, "clean_samples": 8}
+    assert spun[5:] == clean[5:]
     # asking for the whole validation split (or more) leaves no validation units for genuine text
     size = len(load_from_disk(str(toy_pairs_dir))["validation"])
     spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), size + 5, 8, 30, ("wikinews",))
-    assert counts == {"samples": size, "news_samples": 0, "clean_samples": 0} and len(spun) == size
+    assert counts == {"samples": size, "news_samples": 0, "tortured_samples": 0, "clean_samples": 0}
+    assert len(spun) == size
 
 
 def test_calibration_news_units_can_come_from_given_paragraphs(toy_pairs_dir: Path) -> None:
@@ -269,12 +271,52 @@ def test_calibration_news_units_can_come_from_given_paragraphs(toy_pairs_dir: Pa
     paragraphs = [(f"doc:{k}", "Officials said the talks were over. The minister said they were ready.")
                   for k in range(4)] + [("doc:4", "The mayor said the news conference was cancelled.")]
     spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), 3, 4, 9, ("toy",), paragraphs)
-    assert counts == {"samples": 3, "news_samples": 9, "clean_samples": 4}
+    assert counts == {"samples": 3, "news_samples": 9, "tortured_samples": 0, "clean_samples": 4}
     news_clean = clean[3:12]
     assert news_clean[:2] == ["Officials said the talks were over.", "The minister said they were ready."]
     assert news_clean[8] == "The mayor said the news conference was cancelled."  # a sentence a unit, in order
     assert spun[12:] == clean[12:] == news_clean[:4] and all(unspun[12:])
     assert calibration_units(str(toy_pairs_dir), 3, 4, 9, ("toy",), paragraphs)[0] == spun  # deterministic
+
+
+def test_calibration_takes_tortured_units_as_spun_text_before_the_genuine(toy_pairs_dir: Path) -> None:
+    from training.calibrate import calibration_units
+
+    tortured = (["The vote came eventually tom's scrutinizing noon."], ["The vote came by noon."])
+    spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), 3, 4, 9, ("toy",), tortured=tortured)
+    assert counts == {"samples": 3, "news_samples": 9, "tortured_samples": 1, "clean_samples": 4}
+    assert (spun[12], clean[12], unspun[12]) == (tortured[0][0], tortured[1][0], False)
+    assert spun[13:] == clean[13:] and all(unspun[13:]) and len(spun) == 3 + 9 + 1 + 4
+
+
+def test_tortured_units_put_a_listed_phrase_into_held_out_sentences(tmp_path: Path) -> None:
+    from datasets import Dataset, DatasetDict
+
+    from benchmarks import suites
+    from training.calibrate import tortured_units
+
+    try:
+        shared = suites.shared_dir()
+    except FileNotFoundError:
+        pytest.skip("no shared data folder")
+
+    def rows(texts: list[str]) -> Dataset:
+        return Dataset.from_list([{"spun": t, "clean": t, "profile": "none", "source": "toy", "doc_id": f"d{k}"}
+                                  for k, t in enumerate(texts)])
+
+    held_out = [f"Doctors in town {k} said big data helps. A neural network in town {k} was fast." for k in range(6)]
+    DatasetDict(train=rows(["Big data was the topic of the day in town."]), validation=rows(held_out[:4]),
+                test=rows(held_out[4:])).save_to_disk(str(tmp_path / "pairs"))
+    spun, clean = tortured_units(str(tmp_path / "pairs"), 50)
+    phrases = suites.tortured_phrases(shared)
+    # a sentence a unit; each listed phrase at most PER_PHRASE times, as in the benchmark's suite
+    assert len(spun) == len(clean) == 2 * suites.PER_PHRASE
+    assert all(any(c in h for h in held_out) for c in clean) and len(set(clean)) == len(clean)
+    for s, c in zip(spun, clean):
+        expected = next(e for e in ("big data", "neural network") if e in c and e not in s)
+        assert s.replace(next(f for f in phrases[expected] if f in s), expected) == c
+    assert tortured_units(str(tmp_path / "pairs"), 50) == (spun, clean)  # deterministic
+    assert len(tortured_units(str(tmp_path / "pairs"), 2)[0]) == 2
 
 
 def test_scorer_learns_a_separable_rule_and_round_trips() -> None:

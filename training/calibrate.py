@@ -18,7 +18,11 @@ takes the news units from the held-out news paragraphs that no benchmark suite s
 (:func:`benchmarks.suites.dev_paragraphs`), the sources of the news suites: calibrated on
 the pairs' news (mostly one-line current events) with an in-sample scorer, the benchmark's
 clean news saw 3-4 times more words changed than calibration measured; on the dev
-paragraphs, cross-fitted, 1.2 times.  Then every ``keep_threshold`` × ``candidate_keep_threshold`` ×
+paragraphs, cross-fitted, 1.2 times.  ``--tortured_samples`` adds sparse spin: held-out
+sentences of the pairs with one phrase of the tortured list put in, as the benchmark's
+tortured suite is built but never from its sentences (:func:`tortured_units`), so that
+the scorer and the gate do not learn from news alone that a rarely seen phrase is genuine.
+Then every ``keep_threshold`` × ``candidate_keep_threshold`` ×
 ``min_confidence`` setting of the grid is scored with the restoration metric, then, for the
 lowest keep thresholds, every unit gate (``min_evidence`` × ``evidence_confidence`` ×
 ``sure_confidence``, :func:`restore.model.editor.gated`) at the lower floors; the one
@@ -58,6 +62,7 @@ MIN_EVIDENCES = (2, 3, 4)
 SURE_CONFIDENCES = (0.85, 0.9, 0.95, 1.01)  # above 1: nothing in a unit that does not look spun
 FOLDS = 2  # the grid's candidates are scored by scorers fitted on the other folds (cross_fitted)
 SCORER_HIDDEN = 32  # hidden units of the candidate scorer
+TORTURED_SEED = 7  # the choice of tortured forms in tortured_units (the benchmark's suite has its own)
 NO_GATE = {"min_evidence": 0, "evidence_confidence": 0.5, "sure_confidence": 1.01}
 
 
@@ -238,6 +243,10 @@ def main(argv: list[str] | None = None) -> dict:
                              "no benchmark suite holds (benchmarks.suites.dev_paragraphs; needs the shared data "
                              "folder), instead of the pairs' news sources")
     parser.add_argument("--shared", default=None, help="the shared data folder for --dev_news (default: as the benchmark finds it)")
+    parser.add_argument("--tortured_samples", type=int, default=0,
+                        help="held-out sentences of the pairs (validation and test) with a phrase of the tortured "
+                             "list put in, as the benchmark's tortured suite is built, never one of its sentences "
+                             "(sparse spin, so that the scorer and the gate learn it too; needs the shared data folder)")
     parser.add_argument("--clean_samples", type=int, default=300, help="units whose clean side is restored as genuine text (news first)")
     parser.add_argument("--max_damage", type=float, default=0.007,
                         help="largest damage allowed on spun units (from the pairs' news the benchmark's news saw "
@@ -257,27 +266,30 @@ def main(argv: list[str] | None = None) -> dict:
             raise SystemExit(f"restore error: {path} was made with other candidate features; calibrate again")
         scorer = CandidateScorer.from_dict(record["candidate_scorer"]) if record.get("candidate_scorer") else None
         args.pairs = record["pairs"]
-        counts = {k: record[k] for k in ("samples", "news_samples", "clean_samples", "scorer_units", "scorer_folds",
-                                         "news_from") if k in record}
+        counts = {k: record[k] for k in ("samples", "news_samples", "tortured_samples", "clean_samples",
+                                         "scorer_units", "scorer_folds", "news_from") if k in record}
         return _write(args, record["grid"], scorer, counts)
 
-    paragraphs = None
+    paragraphs = tortured = None
     if args.dev_news:
         from benchmarks.suites import dev_paragraphs, shared_dir
 
         paragraphs = dev_paragraphs(shared_dir(args.shared))
+    if args.tortured_samples:
+        tortured = tortured_units(args.pairs, args.tortured_samples, args.shared)
     spun, clean, unspun, counts = calibration_units(
         args.pairs, args.samples, args.clean_samples, args.news_samples, tuple(args.news_sources.split(",")), paragraphs,
+        tortured,
     )
     if paragraphs is not None:
         counts["news_from"] = "benchmark dev paragraphs"
     news = ([False] * counts["samples"] + [True] * counts["news_samples"]
-            + [False] * counts["clean_samples"])
+            + [False] * (counts["tortured_samples"] + counts["clean_samples"]))
     scorer_units = None
     if args.scorer_samples:
         more_spun, more_clean, _, _ = calibration_units(
             args.pairs, args.samples + args.scorer_samples, args.clean_samples, args.news_samples,
-            tuple(args.news_sources.split(",")), paragraphs,
+            tuple(args.news_sources.split(",")), paragraphs, tortured,
         )
         seen = set(clean)  # the grid's texts stay out: its confidences must come from scorers that never saw them
         fit = [(s, c) for s, c in zip(more_spun, more_clean) if c not in seen]
@@ -290,11 +302,13 @@ def main(argv: list[str] | None = None) -> dict:
 
 def calibration_units(pairs: str, samples: int, clean_samples: int, news_samples: int,
                       news_sources: tuple[str, ...] = NEWS_SOURCES,
-                      news_paragraphs: list[tuple[str, str]] | None = None) -> tuple[list[str], list[str], list[bool], dict]:
+                      news_paragraphs: list[tuple[str, str]] | None = None,
+                      tortured: tuple[list[str], list[str]] | None = None) -> tuple[list[str], list[str], list[bool], dict]:
     """(spun, reference, unspun) of the units to calibrate on, and how many of each kind:
     ``samples`` validation units as make_pairs spun them, ``news_samples`` held-out news units
-    spun afresh with the ``news`` profile (a seed per unit, from its document and text), and
-    ``clean_samples`` genuine units (news first).  Never a unit of the train split.
+    spun afresh with the ``news`` profile (a seed per unit, from its document and text), the
+    ``tortured`` (spun, clean) units if given (:func:`tortured_units`), and ``clean_samples``
+    genuine units (news first).  Never a unit of the train split.
     ``news_paragraphs``: (id, paragraph) to take the news units from instead of the pairs'
     news sources, a sentence a unit (a seed per paragraph, as a spinner spins a document)."""
     from datasets import concatenate_datasets, load_from_disk
@@ -315,11 +329,33 @@ def calibration_units(pairs: str, samples: int, clean_samples: int, news_samples
     more = range(len(dev), min(len(dev) + clean_samples - len(genuine), len(validation)))
     if len(more):  # datasets refuses an empty range that starts at the end
         genuine += list(validation.select(more)["clean"])
-    spun = list(dev["spun"]) + news_spun + genuine
-    clean = list(dev["clean"]) + news_clean + genuine
+    tortured_spun, tortured_clean = tortured or ([], [])
+    spun = list(dev["spun"]) + news_spun + tortured_spun + genuine
+    clean = list(dev["clean"]) + news_clean + tortured_clean + genuine
     unspun = ([p == "none" for p in dev["profile"]] + [s == c for s, c in zip(news_spun, news_clean)]
-              + [True] * len(genuine))
-    return spun, clean, unspun, {"samples": len(dev), "news_samples": len(news_clean), "clean_samples": len(genuine)}
+              + [False] * len(tortured_spun) + [True] * len(genuine))
+    return spun, clean, unspun, {"samples": len(dev), "news_samples": len(news_clean),
+                                 "tortured_samples": len(tortured_spun), "clean_samples": len(genuine)}
+
+
+def tortured_units(pairs: str, n: int, shared: str | None = None) -> tuple[list[str], list[str]]:
+    """(spun, clean) of up to ``n`` sentences of the pairs' held-out splits (validation and
+    test) with a phrase of the tortured list put in, as the benchmark's tortured suite is built
+    (:func:`benchmarks.suites.tortured_items`, its own seed), never one of that suite's
+    sentences.  Sparse spin: one tortured phrase in otherwise genuine text."""
+    from datasets import concatenate_datasets, load_from_disk
+
+    from benchmarks.suites import build_suites, shared_dir, tortured_items, tortured_phrases
+    from restore.segment import sentence_spans
+
+    root = shared_dir(shared)
+    scored = {item.reference for item in build_suites(["tortured"], shared=root)[0].items}
+    splits = load_from_disk(pairs)
+    held_out = concatenate_datasets([splits[name] for name in ("validation", "test") if name in splits])
+    sentences = [(f"{doc}:{k}:{a}", text[a:b]) for k, (doc, text) in enumerate(zip(held_out["doc_id"], held_out["clean"]))
+                 for a, b in sentence_spans(text) if text[a:b] not in scored]
+    items = tortured_items(sentences, tortured_phrases(root), n, seed=TORTURED_SEED)
+    return [it.source for it in items], [it.reference for it in items]
 
 
 def _paragraph_units(paragraphs: list[tuple[str, str]], n: int) -> tuple[list[str], list[str]]:

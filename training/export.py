@@ -369,7 +369,11 @@ def _calibration_units(record: dict) -> str:
             if record.get("news_from") == "benchmark dev paragraphs" else "held-out news units (validation and test splits)")
     return (
         f"{record['samples']} units of the pairs' validation split, {record.get('news_samples', 0)} {news} "
-        f"spun afresh with the news profile, and the clean side of "
+        f"spun afresh with the news profile, "
+        + (f"{record['tortured_samples']} held-out sentences with a phrase of the tortured list put in "
+           "(sparse spin, built as the tortured suite but never from its sentences), "
+           if record.get("tortured_samples") else "")
+        + "and the clean side of "
         f"{record['clean_samples']} held-out units as genuine text (news first)"
         + (f"; the candidate scorer was fitted on these and {record['scorer_units']:,} more held-out units of the "
            "same kinds, none a text of these"
