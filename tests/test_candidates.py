@@ -419,7 +419,9 @@ def test_rival_leads_compare_each_candidate_with_the_best_on_its_words() -> None
     leads = rival_leads(found)
     trigram, rivals = _LEADS.index(7), _LEADS.index(None)
     assert len(leads) == len(found) and all(len(row) == len(_LEADS) for row in leads)
-    assert len(CANDIDATE_FEATURES) == 11 + len(_LEADS) + 4 * len(SPIN_PROFILES)  # then the spin-in-context features
+    # then the spin-in-context features, then the n-gram fit and its lead
+    assert len(CANDIDATE_FEATURES) == 11 + len(_LEADS) + 4 * len(SPIN_PROFILES) + 2
+    assert rival_leads([(0, 0, 1, (1.0,)), (0, 0, 2, (3.0,))], compared=(0,)) == [(-2.0,), (2.0,)]
     assert [row[trigram] for row in leads] == pytest.approx([1.5, -2.0, -1.5, RIVAL_CLIP, RIVAL_CLIP])
     assert [row[rivals] for row in leads] == pytest.approx([math.log(3), math.log(3), math.log(3), 0.0, 0.0])
     far = rival_leads([(0, 0, 1, features(-30.0)), (0, 0, 1, features(0.0))])

@@ -386,7 +386,9 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
     card = output / "README.md"
     if not card.exists():
         raise SystemExit(f"restore error: no model card at {card}; export a run first")
-    head = card.read_text().split("## Candidate tables")[0].split("## Calibration")[0].split("## Benchmark")[0]
+    head = card.read_text()
+    for section in ("## Candidate tables", "## N-gram model", "## Calibration", "## Benchmark"):
+        head = head.split(section)[0]
     candidates = output / "candidates.json"
     if candidates.exists():
         info = json.loads(candidates.read_text())
@@ -404,6 +406,15 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
                "spun-looking phrase next to the word before it, after it and both)"
                if info.get("spin_units") else "")
             + ".\n\n"
+        )
+    ngram = output / "ngram.json"
+    if ngram.exists():
+        info = json.loads(ngram.read_text())
+        head += (
+            "## N-gram model\n\n"
+            f"`ngram.bin` (`python -m training.ngram`): a {info['order']}-gram KenLM model of the clean side of "
+            f"the pairs' train split ({info['words']:,} words, pruned {info['prune']}, {info['bytes'] / 1e6:.0f} MB), "
+            "which the `ngram fit` candidate features read.\n\n"
         )
     calibration = output / "calibration.json"
     if calibration.exists():

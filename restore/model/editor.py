@@ -42,6 +42,7 @@ from restore.spin.articles import agree
 from restore.spin.decoder import Decoder
 from restore.spin.inverse import Channel, match_apostrophes, neighbours, norm
 from restore.spin.lm import CmuTrigramLM
+from restore.spin.ngram import NGRAM_FILE, NgramLM, ngram_words
 from restore.text import Token, tokenize
 
 CANDIDATES_FILE = "candidates.tsv.gz"
@@ -78,6 +79,10 @@ CANDIDATE_FEATURES = (
     *(f"{profile} {what}" for profile in SPIN_PROFILES
       for what in ("spin odds after word before", "spin odds before word after", "spin odds in context",
                    "log times in context")),
+    # The model's in-domain n-gram LM (restore.spin.ngram; 0 without one): log P(the unit with the
+    # candidate) - log P(the unit as it is), and that minus the best rival's, clipped as above.
+    "ngram fit",
+    "ngram fit lead",
 )
 """What a candidate edit's confidence is computed from (in this order)."""
 
@@ -146,7 +151,8 @@ class Seq2SeqEditor:
     ``candidate_scorer``: the :class:`CandidateScorer` behind :meth:`candidate_confidence`
     (``training.calibrate`` fits it; a dict is read with ``CandidateScorer.from_dict``);
     ``lm``: the word language model behind the trigram features (default: with candidates,
-    :class:`restore.spin.lm.CmuTrigramLM`).  ``min_evidence``, ``evidence_confidence``,
+    :class:`restore.spin.lm.CmuTrigramLM`); ``ngram``: the in-domain :class:`NgramLM` behind
+    the ``ngram fit`` features (None: they are 0).  ``min_evidence``, ``evidence_confidence``,
     ``sure_confidence``: the unit gate of :func:`gated` (``min_evidence=0``: no gate).
     """
 
@@ -163,6 +169,7 @@ class Seq2SeqEditor:
         candidate_keep_threshold: float = 0.5,
         candidate_scorer: CandidateScorer | dict | None = None,
         lm=None,
+        ngram: NgramLM | None = None,
         min_evidence: int = 0,
         evidence_confidence: float = 0.5,
         sure_confidence: float = 1.01,
@@ -185,6 +192,7 @@ class Seq2SeqEditor:
         if candidates is not None and lm is None:
             lm = CmuTrigramLM()
         self.reader = Decoder(candidates, lm) if candidates is not None else None
+        self.ngram = ngram
         self.max_length = min(int(model.config.max_position_embeddings) - 2, 256)
         # The decoder's learned positions end at max_position_embeddings; the start token takes one.
         self.max_new_tokens = int(model.config.max_position_embeddings) - 1
@@ -200,9 +208,9 @@ class Seq2SeqEditor:
     def from_pretrained(
         cls, path_or_hub_id: str | Path, device: str = "cpu", batch_size: int = 32, dtype: str = "auto", **kwargs
     ) -> "Seq2SeqEditor":
-        """Load model (with its generation config), tokenizer and, if the folder has one,
-        the candidate tables from a folder or a Hub id; the network in ``dtype`` (one of
-        :data:`DTYPES`, see :func:`model_dtype`)."""
+        """Load model (with its generation config), tokenizer and, if the folder has them,
+        the candidate tables and the n-gram model (:data:`NGRAM_FILE`) from a folder or a Hub
+        id; the network in ``dtype`` (one of :data:`DTYPES`, see :func:`model_dtype`)."""
         from transformers.utils import cached_file
 
         name = str(path_or_hub_id)
@@ -216,6 +224,9 @@ class Seq2SeqEditor:
         if "candidates" not in kwargs:
             path = cached_file(name, CANDIDATES_FILE, _raise_exceptions_for_missing_entries=False)
             kwargs["candidates"] = Channel.load(path) if path else None
+        if "ngram" not in kwargs and kwargs["candidates"] is not None:
+            path = cached_file(name, NGRAM_FILE, _raise_exceptions_for_missing_entries=False)
+            kwargs["ngram"] = NgramLM(path) if path else None
         return cls(model, tokenizer, device=device, batch_size=batch_size, **kwargs)
 
     def propose(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[Edit]]:
@@ -321,9 +332,10 @@ class Seq2SeqEditor:
         """For each doubted run of words the candidate tables know, every candidate as an edit
         with its features (see :data:`CANDIDATE_FEATURES`) and confidence."""
         found: list[tuple[int, int, int, str, str, float, tuple[float, ...]]] = []
-        tables, reader = self.candidates, self.reader
+        tables, reader, ngram = self.candidates, self.reader, self.ngram
         for i, (unit, view) in enumerate(zip(units, views)):
             best_reading = None  # read only for units with a doubted span
+            words = unit_logp = None  # the n-gram model's view, likewise
             doubts = [1.0 - p for p, f in zip(view.p_keep, view.free) if f] or [0.0]
             unit_features = (math.log(1e-4 + sum(doubts) / len(doubts)), sum(d > 0.5 for d in doubts) / len(doubts))
             for a, z, cands in tables.spans(unit, view.tokens, view.free):
@@ -338,6 +350,9 @@ class Seq2SeqEditor:
                 in_context = tuple(x for p in SPIN_PROFILES for x in tables.context_spin(p, key, before, after))
                 if best_reading is None:
                     best_reading = reader.chosen(unit, view.tokens, [not f for f in view.free])
+                if ngram is not None and words is None:
+                    words = ngram_words(view.tokens)
+                    unit_logp = ngram.logprob(words)
                 for c in cands:
                     replacement = match_apostrophes(_match_case(c.source, spun), spun, unit)
                     if replacement == spun:
@@ -348,9 +363,15 @@ class Seq2SeqEditor:
                         reader.fit(view.tokens, a, z, c.words), float((a, z, c.source) in best_reading),
                         *unit_features,
                     )
-                    found.append((i, a, z, replacement, c.source, doubt, features, in_context))
+                    fit = 0.0 if ngram is None else ngram.logprob(words[:a] + list(c.words) + words[z:]) - unit_logp
+                    found.append((i, a, z, replacement, c.source, doubt, features, in_context, (fit,)))
         leads = rival_leads([(f[0], f[1], f[2], f[6]) for f in found])
-        found = [(*f[:6], f[6] + lead + f[7]) for f, lead in zip(found, leads)]
+        if ngram is not None:
+            fit_leads = rival_leads([(f[0], f[1], f[2], f[8]) for f in found], compared=(0,))
+        else:
+            fit_leads = [(0.0,)] * len(found)
+        found = [(*f[:6], f[6] + lead + f[7] + f[8] + fit_lead)
+                 for f, lead, fit_lead in zip(found, leads, fit_leads)]
         confidences = self.candidate_confidences([f[-1] for f in found])
         results: list[list[CandidateEdit]] = [[] for _ in units]
         for (i, a, z, replacement, source, doubt, features), confidence in zip(found, confidences):
@@ -486,22 +507,24 @@ class _UnitView:
     p_keep: list[float]
 
 
-def rival_leads(found: list[tuple[int, int, int, tuple[float, ...]]]) -> list[tuple[float, ...]]:
+def rival_leads(found: list[tuple[int, int, int, tuple[float, ...]]],
+                compared: tuple[int | None, ...] = _LEADS) -> list[tuple[float, ...]]:
     """The rival features of :data:`CANDIDATE_FEATURES` for candidates given as (unit, first
     token, end token, first features): each one's lead over the best of its rivals, the same
-    unit's candidates on any of its words (same span or overlapping)."""
+    unit's candidates on any of its words (same span or overlapping), for each feature index
+    of ``compared`` (None: log(1 + how many rivals))."""
     by_span: dict[tuple[int, int, int], list[int]] = {}
     for k, (i, a, z, _) in enumerate(found):
         by_span.setdefault((i, a, z), []).append(k)
     spans_of_unit: dict[int, list[tuple[int, int, int]]] = {}
     for key in by_span:
         spans_of_unit.setdefault(key[0], []).append(key)
-    compared = [f for f in _LEADS if f is not None]
+    features_compared = [f for f in compared if f is not None]
     # For each span and compared feature: (best value, index of the best, second best value).
     tops: dict[tuple[int, int, int], list[tuple[float, int, float]]] = {}
     for key, ks in by_span.items():
         per_feature = []
-        for f in compared:
+        for f in features_compared:
             ranked = sorted(ks, key=lambda k: -found[k][3][f])
             second = found[ranked[1]][3][f] if len(ranked) > 1 else -math.inf
             per_feature.append((found[ranked[0]][3][f], ranked[0], second))
@@ -512,7 +535,7 @@ def rival_leads(found: list[tuple[int, int, int, tuple[float, ...]]]) -> list[tu
         others = [key for key in spans_of_unit[i] if key != own and key[1] < z and a < key[2]]
         rivals = len(by_span[own]) - 1 + sum(len(by_span[key]) for key in others)
         row, n = [], 0
-        for f in _LEADS:
+        for f in compared:
             if f is None:
                 row.append(math.log1p(rivals))
                 continue

@@ -1,0 +1,53 @@
+"""An in-domain n-gram language model of clean text, read with KenLM.
+
+``training.ngram`` estimates it (KenLM's ``lmplz``) on the clean side of the training pairs
+and writes it beside a model as :data:`NGRAM_FILE`; the seq2seq editor then scores each
+candidate replacement by how much it raises the whole unit's probability (the ``ngram fit``
+candidate features).  Text is read as :func:`ngram_words` writes it: every token of
+:func:`restore.text.tokenize`, punctuation included, lower case, straight apostrophes.
+Loading needs the ``kenlm`` package (``pip install 'restore[ngram]'``, built from source).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from restore.spin.inverse import norm
+from restore.text import Token, tokenize
+
+NGRAM_FILE = "ngram.bin"
+"""The n-gram model a model folder may carry (KenLM binary, written by ``training.ngram``)."""
+_LN10 = math.log(10)
+
+
+def ngram_words(text: str | list[Token]) -> list[str]:
+    """The words the n-gram model reads for ``text`` (or its tokens)."""
+    tokens = tokenize(text) if isinstance(text, str) else text
+    return [norm(t.text) for t in tokens]
+
+
+class NgramLM:
+    """A KenLM model (ARPA or binary) over :func:`ngram_words`."""
+
+    name = "kenlm"
+
+    def __init__(self, path: str | Path):
+        try:
+            import kenlm
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ImportError(
+                f"{path} is a KenLM n-gram model; reading it needs the kenlm package: pip install 'restore[ngram]'"
+            ) from exc
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"no n-gram model at {self.path}")
+        self.model = kenlm.Model(str(self.path))
+        self.order = int(self.model.order)
+
+    def logprob(self, words: list[str] | tuple[str, ...]) -> float:
+        """Natural-log probability of ``words`` as one sentence (start and end included)."""
+        return self.model.score(" ".join(words), bos=True, eos=True) * _LN10
+
+    def info(self) -> str:
+        return f"{self.name}:{self.order}-gram:{self.path.name}:{self.path.stat().st_size}"

@@ -1,0 +1,122 @@
+"""The in-domain n-gram model: reading it, the editor's ``ngram fit`` features, training.ngram."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("kenlm")
+
+from restore.model.editor import CANDIDATE_FEATURES, RIVAL_CLIP  # noqa: E402
+from restore.spin.ngram import NGRAM_FILE, NgramLM, ngram_words  # noqa: E402
+from tests.test_candidates import _with_toy_candidates  # noqa: E402
+
+# A bigram model in ARPA format (log10): after "officials", "said" is likely and the rest rare.
+ARPA = """\\data\\
+ngram 1=8
+ngram 2=5
+
+\\1-grams:
+-1.5\t<unk>\t0
+-99\t<s>\t-0.3
+-0.7\t</s>\t0
+-0.9\tofficials\t-0.2
+-0.8\tsaid\t-0.2
+-2.0\tmentioned\t-0.2
+-2.2\ttold\t-0.2
+-1.0\t.\t-0.2
+
+\\2-grams:
+-0.3\t<s> officials
+-0.1\tofficials said
+-0.5\tsaid .
+-0.2\t. </s>
+-0.4\tmentioned .
+
+\\end\\
+"""
+LN10 = math.log(10)
+
+
+@pytest.fixture()
+def arpa(tmp_path: Path) -> Path:
+    path = tmp_path / "toy.arpa"
+    path.write_text(ARPA)
+    return path
+
+
+def test_ngram_model_scores_a_sentence_in_natural_log(arpa: Path) -> None:
+    lm = NgramLM(arpa)
+    assert lm.order == 2 and lm.info().startswith("kenlm:2-gram:toy.arpa:")
+    assert ngram_words("Officials said.") == ["officials", "said", "."]
+    # <s> officials, officials said, said ., . </s>: all seen as bigrams
+    assert lm.logprob(["officials", "said", "."]) == pytest.approx((-0.3 - 0.1 - 0.5 - 0.2) * LN10, abs=1e-4)
+    # officials mentioned: backs off to mentioned (-2.0) with officials' back-off (-0.2)
+    assert lm.logprob(["officials", "mentioned", "."]) == pytest.approx((-0.3 - 0.2 - 2.0 - 0.4 - 0.2) * LN10, abs=1e-4)
+    with pytest.raises(FileNotFoundError, match="no n-gram model"):
+        NgramLM(arpa.parent / "missing.bin")
+
+
+def test_editor_reads_the_ngram_fit_of_each_candidate(tiny_model_dir: Path, tmp_path: Path, arpa: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    text = "Officials mentioned."
+    plain = _with_toy_candidates(model, None, decoys=True)
+    assert plain.ngram is None
+    _, candidates = plain.propose_all([text])[0]
+    assert candidates and all(c.features[-2:] == (0.0, 0.0) for c in candidates)  # no model, no signal
+
+    shutil.copy(arpa, model / NGRAM_FILE)  # KenLM reads ARPA text as well as its binary
+    editor = _with_toy_candidates(model, None, decoys=True)
+    assert isinstance(editor.ngram, NgramLM)
+    _, candidates = editor.propose_all([text])[0]
+    fits = {c.source: c.features[CANDIDATE_FEATURES.index("ngram fit")] for c in candidates}
+    leads = {c.source: c.features[CANDIDATE_FEATURES.index("ngram fit lead")] for c in candidates}
+    as_is = editor.ngram.logprob(["officials", "mentioned", "."])
+    assert set(fits) == {"said", "told"}
+    assert fits["said"] == pytest.approx(editor.ngram.logprob(["officials", "said", "."]) - as_is)
+    assert fits["told"] == pytest.approx(editor.ngram.logprob(["officials", "told", "."]) - as_is)
+    assert fits["said"] > 0 > fits["told"]
+    lead = min(RIVAL_CLIP, fits["said"] - fits["told"])
+    assert leads == pytest.approx({"said": lead, "told": -lead})
+    # the card names it (training.ngram writes ngram.json beside it)
+    from training import export
+
+    (model / "ngram.json").write_text(json.dumps({"words": 1234, "order": 2, "prune": [0, 0], "bytes": 2_000_000}))
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"command": "c", "started": "now", "signature": "sig", "scores": {}}))
+    monkeypatch.setattr(export, "REPORT", report)
+    assert "`ngram.bin` (`python -m training.ngram`): a 2-gram KenLM model" in export.update_card(model).read_text()
+
+
+def test_ngram_command_needs_kenlm_tools_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from training.ngram import kenlm_tool, main
+
+    with pytest.raises(SystemExit, match="lmplz is not in"):
+        kenlm_tool("lmplz", str(tmp_path))
+    with pytest.raises(SystemExit, match="lmplz is not in"):
+        main([str(tmp_path), "--kenlm_bin", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        main([str(tmp_path), "--prune", "1", "0"])
+    assert "--prune must start at 0 and never decrease" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not (shutil.which("lmplz") and shutil.which("build_binary")),
+                    reason="KenLM's lmplz and build_binary are not on PATH (built from source, see README)")
+def test_ngram_command_writes_a_model_the_editor_reads(toy_pairs_dir: Path, tmp_path: Path) -> None:
+    from training.ngram import main
+
+    model = tmp_path / "model"
+    model.mkdir()
+    target = main([str(model), "--pairs", str(toy_pairs_dir), "--order", "3", "--prune", "0", "--no-progress"])
+    assert target == model / NGRAM_FILE and (model / "ngram.json").is_file()
+    lm = NgramLM(target)
+    assert lm.order == 3
+    clean = ngram_words("The minister said the talks were over before noon.")
+    spun = ngram_words("The minister mentioned the talks had been over earlier than noon.")
+    assert lm.logprob(clean) > lm.logprob(spun)
