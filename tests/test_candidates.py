@@ -208,7 +208,7 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     shutil.copytree(tiny_model_dir, model)
     _with_toy_candidates(model, None, decoys=True)
     calibrate.main([str(model), "--pairs", str(toy_pairs_dir), "--samples", "12", "--clean_samples", "4",
-                    "--news_sources", "toy", "--news_samples", "6"])
+                    "--news_sources", "toy", "--news_samples", "6", "--no-progress"])
     record = json.loads((model / "calibration.json").read_text())
     assert (record["samples"], record["news_samples"], record["clean_samples"]) == (12, 6, 4)
     assert record["scorer_folds"] == calibrate.FOLDS  # the grid's confidences are cross-fitted
@@ -238,6 +238,21 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     assert f"through a scorer fitted without its fold of {calibrate.FOLDS}" in card
     assert "trigram fit lead" in card
     assert json.loads((model / "config.json").read_text())["restore"]["min_confidence"] == again["min_confidence"]
+
+
+def test_units_are_restored_in_chunks_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    from training import calibrate
+
+    monkeypatch.setattr(calibrate, "CHUNK", 3)
+    calls = []
+
+    def propose(units: list[str], masks: list[list[bool]]) -> list[str]:
+        calls.append(len(units))
+        return [u.upper() + str(len(m)) for u, m in zip(units, masks)]
+
+    units = [f"u{k}" for k in range(7)]
+    out = calibrate.in_chunks(propose, units, [[True] * k for k in range(7)], "test", progress=False)
+    assert out == [f"U{k}{k}" for k in range(7)] and calls == [3, 3, 1]
 
 
 def test_calibration_units_add_fresh_news_spins_and_genuine_news(toy_pairs_dir: Path) -> None:

@@ -41,6 +41,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from benchmarks.metrics.restoration.restoration import COUNTS, ratios, unit_counts
 from restore.edits import Edit, apply_edits
 from restore.model.editor import CANDIDATE_FEATURES, Seq2SeqEditor, gated
@@ -60,6 +62,7 @@ GATE_MIN_CONFIDENCES = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8)
 EVIDENCE_CONFIDENCES = (0.3, 0.5)
 MIN_EVIDENCES = (2, 3, 4)
 SURE_CONFIDENCES = (0.85, 0.9, 0.95, 1.01)  # above 1: nothing in a unit that does not look spun
+CHUNK = 256  # units restored between progress-bar updates (a multiple of the editor's batch of 32: same batches)
 FOLDS = 2  # the grid's candidates are scored by scorers fitted on the other folds (cross_fitted)
 SCORER_HIDDEN = 32  # hidden units of the candidate scorer
 TORTURED_SEED = 7  # the choice of tortured forms in tortured_units (the benchmark's suite has its own)
@@ -135,9 +138,20 @@ def cross_fitted(flat: list[tuple], fold_of: list[int], extra: list[tuple]) -> l
     return confidences
 
 
+def in_chunks(propose, units: list[str], masks: list[list[bool]], desc: str, progress: bool = True) -> list:
+    """``propose(units, masks)`` run on chunks of :data:`CHUNK` units, with a progress bar."""
+    out: list = []
+    with tqdm(total=len(units), desc=desc, unit="unit", disable=not progress) as bar:
+        for b in range(0, len(units), CHUNK):
+            out.extend(propose(units[b : b + CHUNK], masks[b : b + CHUNK]))
+            bar.update(len(units[b : b + CHUNK]))
+    return out
+
+
 def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[bool],
                news: list[bool] | None = None,
-               scorer_units: tuple[list[str], list[str]] | None = None) -> tuple[list[dict], CandidateScorer | None]:
+               scorer_units: tuple[list[str], list[str]] | None = None,
+               progress: bool = True) -> tuple[list[dict], CandidateScorer | None]:
     """Metric scores of every (keep_threshold, candidate_keep_threshold, min_confidence)
     setting on the pairs, then of the unit gates (``GATE_*``), and the candidate scorer fitted
     on them (None without candidates).
@@ -146,7 +160,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     ``scorer_units``: (spun, reference) units to fit the candidate scorer on besides the grid's
     own (more of them rank candidates better; the grid is still measured on its units).  The
     grid sees its candidates through :func:`cross_fitted` scorers; the one returned is fitted
-    on everything."""
+    on everything.  ``progress``: progress bars while units are restored."""
     unit_scores = UnitScores(spun, clean)
     masks = [protected_mask(s) for s in spun]
     spun_idx = [i for i, u in enumerate(unspun) if not u]
@@ -174,13 +188,14 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     scorer = None
     candidates: list[list] = [[] for _ in spun]
     if editor.candidates is not None:
-        candidates = [cs for _, cs in editor.propose_all(spun, masks)]
+        candidates = [cs for _, cs in in_chunks(editor.propose_all, spun, masks, "candidates", progress)]
         flat = labelled(spun, clean, candidates)
         extra: list[tuple] = []
         if scorer_units is not None:
             fit_spun, fit_clean = scorer_units
             editor.keep_threshold = 0.0  # candidates alone: nothing to generate
-            fit_candidates = [cs for _, cs in editor.propose_all(fit_spun, [protected_mask(s) for s in fit_spun])]
+            fit_masks = [protected_mask(s) for s in fit_spun]
+            fit_candidates = [cs for _, cs in in_chunks(editor.propose_all, fit_spun, fit_masks, "scorer units", progress)]
             editor.keep_threshold = KEEP_THRESHOLDS[0]
             extra = labelled(fit_spun, fit_clean, fit_candidates)
         # Folds by reference text, so a text's spun and genuine versions fall in the same fold.
@@ -207,7 +222,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     cand_keeps = CANDIDATE_KEEP_THRESHOLDS if scorer is not None else (None,)
     for keep in KEEP_THRESHOLDS:
         editor.keep_threshold = keep
-        generated[keep] = editor.propose(spun, masks)
+        generated[keep] = in_chunks(editor.propose, spun, masks, f"generated at keep {keep}", progress)
         for cand_keep in cand_keeps:
             for floor in MIN_CONFIDENCES:
                 add(keep, cand_keep, floor, NO_GATE)
@@ -254,6 +269,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--max_clean_changes", type=float, default=0.0018,
                         help="largest share of words changed in unspun units (from the pairs' news the benchmark's "
                              "clean news saw ~3x more: 0.0018 kept it at 0.5%%; with --dev_news ~1.2x: 0.004 gave 0.40%%)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--reuse_grid", action="store_true",
                         help="choose again from the grid and scorer of the model's calibration.json (new bounds, no restoring)")
     args = parser.parse_args(argv)
@@ -296,7 +312,7 @@ def main(argv: list[str] | None = None) -> dict:
         scorer_units = ([s for s, _ in fit], [c for _, c in fit])
         counts["scorer_units"] = len(fit)
     counts["scorer_folds"] = FOLDS
-    rows, scorer = score_grid(args.model_dir, spun, clean, unspun, news, scorer_units)
+    rows, scorer = score_grid(args.model_dir, spun, clean, unspun, news, scorer_units, progress=not args.no_progress)
     return _write(args, rows, scorer, counts)
 
 
