@@ -331,7 +331,8 @@ class Seq2SeqEditor:
     def _candidate_edits(self, units, views) -> list[list["CandidateEdit"]]:
         """For each doubted run of words the candidate tables know, every candidate as an edit
         with its features (see :data:`CANDIDATE_FEATURES`) and confidence."""
-        found: list[tuple[int, int, int, str, str, float, tuple[float, ...]]] = []
+        # (unit, first, stop, replacement, source, doubt, features, spin-in-context features, (ngram fit,))
+        found: list[tuple[int, int, int, str, str, float, tuple[float, ...], tuple[float, ...], tuple[float]]] = []
         tables, reader, ngram = self.candidates, self.reader, self.ngram
         for i, (unit, view) in enumerate(zip(units, views)):
             best_reading = None  # read only for units with a doubted span
