@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("kenlm")
-
-from restore.model.editor import CANDIDATE_FEATURES, RIVAL_CLIP  # noqa: E402
-from restore.spin.ngram import NGRAM_FILE, NgramLM, ngram_words  # noqa: E402
-from tests.test_candidates import _with_toy_candidates  # noqa: E402
+from restore.model.editor import CANDIDATE_FEATURES, RIVAL_CLIP
+from restore.model.scorer import CONSTANT_STD, CandidateScorer
+from restore.spin.ngram import NGRAM_FILE, NgramLM, ngram_word, ngram_words
+from tests.test_candidates import _with_toy_candidates
 
 # A bigram model in ARPA format (log10): after "officials", "said" is likely and the rest rare.
 ARPA = """\\data\\
@@ -94,6 +93,45 @@ def test_editor_reads_the_ngram_fit_of_each_candidate(tiny_model_dir: Path, tmp_
     assert "`ngram.bin` (`python -m training.ngram`): a 2-gram KenLM model" in export.update_card(model).read_text()
 
 
+def test_ngram_words_write_out_the_contractions_with_one_reading() -> None:
+    assert ngram_words("They’re sure he hasn't, and I'm not; we can't.") == [
+        "they are", "sure", "he", "has not", ",", "and", "i am", "not", ";", "we", "can not", "."]
+    assert [ngram_word(w) for w in ("won't", "You'll", "we've", "it's", "she'd", "n't")] == [
+        "will not", "you will", "we have", "it's", "she'd", "n't"]  # 's and 'd have two readings
+
+
+def test_ngram_fit_is_silent_on_contracting(arpa: Path) -> None:
+    lm = NgramLM(arpa)
+    contracted, written_out = ngram_words("Officials haven't said."), ngram_words("Officials have not said.")
+    assert contracted[1] == written_out[1] + " " + written_out[2]
+    assert lm.logprob(contracted) == lm.logprob(written_out)
+
+
+def _scorer_reading(index: int, n: int = len(CANDIDATE_FEATURES)) -> CandidateScorer:
+    weights = [0.0] * n
+    weights[index] = 1.0
+    return CandidateScorer([0.0] * n, [1.0] * n, [weights], [0.0], [1.0], 0.0)
+
+
+def test_a_scorer_fitted_with_the_ngram_model_needs_it(tiny_model_dir: Path, tmp_path: Path, arpa: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    fitted_with = _scorer_reading(CANDIDATE_FEATURES.index("ngram fit"))
+    with pytest.raises(ValueError, match="fitted with an n-gram model"):
+        _with_toy_candidates(model, fitted_with)
+    assert _with_toy_candidates(model, _scorer_reading(0)).ngram is None  # a scorer without it loads as before
+    shutil.copy(arpa, model / NGRAM_FILE)
+    assert isinstance(_with_toy_candidates(model, fitted_with).ngram, NgramLM)
+
+
+def test_a_feature_constant_at_fitting_cannot_sway_the_scorer() -> None:
+    rows = [(float(i % 5) - 2.0, 0.0) for i in range(40)]  # the second feature: a source not there yet
+    scorer = CandidateScorer.fit(rows, [r[0] > 0 for r in rows], hidden=3, steps=50)
+    assert scorer.std[1] == CONSTANT_STD and not scorer.reads(1) and scorer.reads(0)
+    later = [(r[0], 7.5) for r in rows]  # the source added after the fit
+    assert scorer.many(later) == scorer.many(rows)
+
+
 def test_ngram_command_needs_kenlm_tools_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from training.ngram import kenlm_tool, main
 
@@ -104,6 +142,9 @@ def test_ngram_command_needs_kenlm_tools_and_says_so(tmp_path: Path, capsys: pyt
     with pytest.raises(SystemExit):
         main([str(tmp_path), "--prune", "1", "0"])
     assert "--prune must start at 0 and never decrease" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([str(tmp_path), "--bits", "0"])
+    assert "--bits must be between 1 and 25" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not (shutil.which("lmplz") and shutil.which("build_binary")),
@@ -114,7 +155,7 @@ def test_ngram_command_writes_a_model_the_editor_reads(toy_pairs_dir: Path, tmp_
     model = tmp_path / "model"
     model.mkdir()
     target = main([str(model), "--pairs", str(toy_pairs_dir), "--order", "3", "--prune", "0", "--no-progress"])
-    assert target == model / NGRAM_FILE and (model / "ngram.json").is_file()
+    assert target == model / NGRAM_FILE and json.loads((model / "ngram.json").read_text())["bits"] == 6
     lm = NgramLM(target)
     assert lm.order == 3
     clean = ngram_words("The minister said the talks were over before noon.")

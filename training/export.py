@@ -413,8 +413,10 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
         head += (
             "## N-gram model\n\n"
             f"`ngram.bin` (`python -m training.ngram`): a {info['order']}-gram KenLM model of the clean side of "
-            f"the pairs' train split ({info['words']:,} words, pruned {info['prune']}, {info['bytes'] / 1e6:.0f} MB), "
-            "which the `ngram fit` candidate features read.\n\n"
+            f"the pairs' train split ({info['words']:,} words, pruned {info['prune']}"
+            + (f", {info['bits']}-bit" if "bits" in info else "")
+            + f", {info['bytes'] / 1e6:.0f} MB; contractions with one reading written out, so it has no say on "
+            "contracting), which the `ngram fit` candidate features read.\n\n"
         )
     calibration = output / "calibration.json"
     if calibration.exists():

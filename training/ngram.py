@@ -6,7 +6,8 @@ Writes the clean side of the pairs' *train* split (never a validation, test or b
 text) as :func:`restore.spin.ngram.ngram_words` reads it, one unit a line; estimates a
 modified Kneser-Ney model of ``--order`` on it with KenLM's ``lmplz`` (``--prune``: the
 counts at or below which n-grams of each order are dropped); and packs it with KenLM's
-``build_binary`` (trie, 8-bit quantised) into ``MODEL_DIR/ngram.bin``, where
+``build_binary`` (trie, probabilities and back-offs quantised to ``--bits``, pointers
+compressed) into ``MODEL_DIR/ngram.bin``, where
 :class:`restore.model.editor.Seq2SeqEditor` finds it (the ``ngram fit`` candidate features).
 Run ``training.calibrate`` after it.  ``lmplz`` and ``build_binary`` are not on PyPI: build
 them from KenLM's source (README, "Training"), and give their folder with ``--kenlm_bin`` or
@@ -50,9 +51,9 @@ def write_corpus(pairs: str, path: Path, progress: bool = True) -> int:
     with path.open("w", encoding="utf-8") as f, tqdm(total=len(train), desc="clean text", disable=not progress) as bar:
         for batch in train.iter(batch_size=BATCH):
             for text in batch["clean"]:
-                line = ngram_words(text)
-                words += len(line)
-                f.write(" ".join(line) + "\n")
+                line = " ".join(ngram_words(text))
+                words += line.count(" ") + 1 if line else 0
+                f.write(line + "\n")
             bar.update(len(batch["clean"]))
     return words
 
@@ -65,12 +66,16 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--prune", type=int, nargs="+", default=[0, 0, 1],
                         help="lmplz --prune: per order from the unigrams on, drop n-grams seen this often or less "
                              "(non-decreasing, unigrams 0; the last value holds for the higher orders)")
+    parser.add_argument("--bits", type=int, default=6,
+                        help="build_binary -q/-b: bits of each probability and back-off (1-25; 6 or more lose nothing measurable)")
     parser.add_argument("--memory", default="30%", help="lmplz -S: memory for sorting")
     parser.add_argument("--kenlm_bin", default=None, help="folder with lmplz and build_binary (default: PATH)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.order < 2:
         parser.error("--order must be 2 or more")
+    if not 1 <= args.bits <= 25:
+        parser.error("--bits must be between 1 and 25")
     model_dir = Path(args.model_dir)
     if not model_dir.is_dir():
         raise SystemExit(f"restore error: no model folder at {model_dir}")
@@ -88,10 +93,12 @@ def main(argv: list[str] | None = None) -> Path:
             subprocess.run([lmplz, "-o", str(args.order), "-S", args.memory, "-T", tmp, "--discount_fallback",
                             "--prune", *map(str, prune)], stdin=src, stdout=out, check=True)
         target = model_dir / NGRAM_FILE
-        subprocess.run([build_binary, "-q", "8", "-b", "8", "trie", str(arpa), str(target)], check=True,
+        bits = str(args.bits)
+        subprocess.run([build_binary, "-a", "64", "-q", bits, "-b", bits, "trie", str(arpa), str(target)], check=True,
                        stdout=subprocess.DEVNULL)
     model = NgramLM(target)
-    info = {"pairs": args.pairs, "words": words, "order": args.order, "prune": prune, "bytes": target.stat().st_size}
+    info = {"pairs": args.pairs, "words": words, "order": args.order, "prune": prune, "bits": args.bits,
+            "bytes": target.stat().st_size}
     (model_dir / "ngram.json").write_text(json.dumps(info, indent=2) + "\n")
     print(f"wrote {target} ({model.info()})")
     return target

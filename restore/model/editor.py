@@ -42,7 +42,7 @@ from restore.spin.articles import agree
 from restore.spin.decoder import Decoder
 from restore.spin.inverse import Channel, match_apostrophes, neighbours, norm
 from restore.spin.lm import CmuTrigramLM
-from restore.spin.ngram import NGRAM_FILE, NgramLM, ngram_words
+from restore.spin.ngram import NGRAM_FILE, NgramLM, ngram_word, ngram_words
 from restore.text import Token, tokenize
 
 CANDIDATES_FILE = "candidates.tsv.gz"
@@ -189,6 +189,12 @@ class Seq2SeqEditor:
         if isinstance(candidate_scorer, dict):
             candidate_scorer = CandidateScorer.from_dict(candidate_scorer)
         self.candidate_scorer = candidate_scorer
+        fitted_with_ngram = candidate_scorer is not None and candidate_scorer.reads(CANDIDATE_FEATURES.index("ngram fit"))
+        if candidates is not None and ngram is None and fitted_with_ngram:
+            raise ValueError(
+                f"the candidate scorer was fitted with an n-gram model ({NGRAM_FILE}), but none was given: "
+                f"put the model's {NGRAM_FILE} back beside it, or run training.calibrate again without one"
+            )
         if candidates is not None and lm is None:
             lm = CmuTrigramLM()
         self.reader = Decoder(candidates, lm) if candidates is not None else None
@@ -364,7 +370,7 @@ class Seq2SeqEditor:
                         reader.fit(view.tokens, a, z, c.words), float((a, z, c.source) in best_reading),
                         *unit_features,
                     )
-                    fit = 0.0 if ngram is None else ngram.logprob(words[:a] + list(c.words) + words[z:]) - unit_logp
+                    fit = 0.0 if ngram is None else ngram.logprob(words[:a] + [ngram_word(w) for w in c.words] + words[z:]) - unit_logp
                     found.append((i, a, z, replacement, c.source, doubt, features, in_context, (fit,)))
         leads = rival_leads([(f[0], f[1], f[2], f[6]) for f in found])
         if ngram is not None:

@@ -10,10 +10,16 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+CONSTANT_STD = 1e-6
+"""The spread a feature is given when it was constant over the fitting rows: such a feature
+told the scorer nothing, so it is read as its mean whatever its value later (a source added
+after the fit, e.g. an n-gram model, cannot sway a scorer that never saw it)."""
+
 
 @dataclass(frozen=True)
 class CandidateScorer:
-    """sigmoid(out_b + out_w · tanh(hidden_w · (x − mean) / std + hidden_b))."""
+    """sigmoid(out_b + out_w · tanh(hidden_w · (x − mean) / std + hidden_b)); a feature
+    whose ``std`` is :data:`CONSTANT_STD` (constant when fitted) is read as its mean."""
 
     mean: list[float]
     std: list[float]
@@ -35,8 +41,16 @@ class CandidateScorer:
         if x.shape[1] != len(self.mean):
             raise ValueError(f"expected {len(self.mean)} features, got {x.shape[1]}")
         t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
-        hidden = torch.tanh((x - t(self.mean)) / t(self.std) @ t(self.hidden_w).T + t(self.hidden_b))
+        std = t(self.std)
+        z = torch.where(std > CONSTANT_STD, (x - t(self.mean)) / std, 0.0)
+        hidden = torch.tanh(z @ t(self.hidden_w).T + t(self.hidden_b))
         return torch.sigmoid((hidden @ t(self.out_w) + self.out_b).clamp(-50.0, 50.0)).tolist()
+
+    def reads(self, index: int) -> bool:
+        """Whether the score depends on feature ``index``: among the inputs, varied when the
+        scorer was fitted, and weighted."""
+        return (index < len(self.std) and self.std[index] > CONSTANT_STD
+                and any(row[index] != 0.0 for row in self.hidden_w))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,7 +69,7 @@ class CandidateScorer:
         gen = torch.Generator().manual_seed(seed)
         x = torch.tensor(features, dtype=torch.float32)
         y = torch.tensor(labels, dtype=torch.float32)
-        mean, std = x.mean(0), x.std(0, unbiased=False).clamp_min(1e-6)
+        mean, std = x.mean(0), x.std(0, unbiased=False).clamp_min(CONSTANT_STD)
         x = (x - mean) / std
         w1 = (torch.randn(hidden, x.shape[1], generator=gen) / math.sqrt(x.shape[1])).requires_grad_()
         b1 = torch.zeros(hidden, requires_grad=True)

@@ -4,8 +4,10 @@
 and writes it beside a model as :data:`NGRAM_FILE`; the seq2seq editor then scores each
 candidate replacement by how much it raises the whole unit's probability (the ``ngram fit``
 candidate features).  Text is read as :func:`ngram_words` writes it: every token of
-:func:`restore.text.tokenize`, punctuation included, lower case, straight apostrophes.
-Loading needs the ``kenlm`` package (``pip install 'restore[ngram]'``, built from source).
+:func:`restore.text.tokenize`, punctuation included, lower case, straight apostrophes, with
+the unambiguous contractions written out (``hasn't`` → ``has not``, ``they're`` → ``they are``),
+so that the model, estimated mostly on formal text, has no say on whether to contract.
+Loading needs the ``kenlm`` module (the ``ufal.kenlm`` wheel, a base dependency).
 """
 
 from __future__ import annotations
@@ -19,12 +21,28 @@ from restore.text import Token, tokenize
 NGRAM_FILE = "ngram.bin"
 """The n-gram model a model folder may carry (KenLM binary, written by ``training.ngram``)."""
 _LN10 = math.log(10)
+# Contractions with one reading ('s and 'd have two, and stay as they are).
+_WHOLE = {"can't": "can not", "won't": "will not", "shan't": "shall not", "ain't": "is not"}
+_ENDINGS = (("n't", " not"), ("'re", " are"), ("'m", " am"), ("'ve", " have"), ("'ll", " will"))
+
+
+def ngram_word(word: str) -> str:
+    """What the n-gram model reads for one token: :func:`norm`, and a contraction with one
+    reading written out (``"hasn't"`` → ``"has not"``: one entry, two words)."""
+    word = norm(word)
+    if word in _WHOLE:
+        return _WHOLE[word]
+    for ending, full in _ENDINGS:
+        if word.endswith(ending) and len(word) > len(ending):
+            return word[: -len(ending)] + full
+    return word
 
 
 def ngram_words(text: str | list[Token]) -> list[str]:
-    """The words the n-gram model reads for ``text`` (or its tokens)."""
+    """The words the n-gram model reads for ``text`` (or its tokens): :func:`ngram_word` of
+    each token, one entry a token (so token offsets index it)."""
     tokens = tokenize(text) if isinstance(text, str) else text
-    return [norm(t.text) for t in tokens]
+    return [ngram_word(t.text) for t in tokens]
 
 
 class NgramLM:
@@ -37,7 +55,7 @@ class NgramLM:
             import kenlm
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ImportError(
-                f"{path} is a KenLM n-gram model; reading it needs the kenlm package: pip install 'restore[ngram]'"
+                f"{path} is a KenLM n-gram model; reading it needs the kenlm module: pip install ufal.kenlm==26.4.1"
             ) from exc
         self.path = Path(path)
         if not self.path.is_file():
