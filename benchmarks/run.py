@@ -31,7 +31,7 @@ from benchmarks.systems.seq2seq import MODEL_ENV
 
 METRIC_DIR = Path(__file__).resolve().parent / "metrics" / "restoration"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"
-PACKAGES = ("evaluate", "sacrebleu", "rapidfuzz", "torch", "transformers", "pocketsphinx")
+PACKAGES = ("evaluate", "sacrebleu", "rapidfuzz", "torch", "transformers", "pocketsphinx", "ufal.kenlm")
 ABOUT = {
     "news": "Held-out news paragraphs (NTREX + held-out Wikinews) spun with the default profile.",
     "news-unseen-profile": "The same paragraphs spun with `moby`, a profile no training pair uses.",

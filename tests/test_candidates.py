@@ -237,6 +237,7 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     card = export.update_card(model).read_text()
     assert f"through a scorer fitted without its fold of {calibrate.FOLDS}" in card
     assert "trigram fit lead" in card
+    assert "ngram fit lead: constant on these units, so not read" in card  # no n-gram model beside it
     assert json.loads((model / "config.json").read_text())["restore"]["min_confidence"] == again["min_confidence"]
 
 

@@ -21,6 +21,7 @@ import torch
 from transformers import AutoTokenizer, GenerationConfig
 
 from restore.model.modeling import TagGenForRestoration
+from restore.model.scorer import CandidateScorer
 from training.train import hardware
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "restore" / "models" / "default"
@@ -432,9 +433,15 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
             "there. The whole grid is in `calibration.json`.\n\n"
         )
         if record.get("candidate_scorer"):
+            scorer = CandidateScorer.from_dict(record["candidate_scorer"])
+            names = record["candidate_features"][: len(scorer.mean)]
+            read = [n for k, n in enumerate(names) if scorer.reads(k)]
+            unread = [n for n in names if n not in read]
             head += (
                 f"Candidate confidence: a {len(record['candidate_scorer']['hidden_b'])}-unit network "
-                f"(`restore/model/scorer.py`) of {', '.join(record['candidate_features'])}, fitted on the same "
+                f"(`restore/model/scorer.py`) of {', '.join(read)}"
+                + (f" ({', '.join(unread)}: constant on these units, so not read)" if unread else "")
+                + ", fitted on the same "
                 "units (a candidate counts as right if making it alone brings the unit closer to its reference)"
                 + (f"; the grid read each unit's candidates through a scorer fitted without its fold of "
                    f"{record['scorer_folds']} (folds by text), as new text meets the shipped one"
