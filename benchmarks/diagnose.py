@@ -48,14 +48,17 @@ def gives_back(edit: Edit, unit: str, gold: list[tuple[int, int, str]]) -> bool:
     return edit.after.lower() == "".join(expected).lower()
 
 
-def diagnose(restorer: Restorer, items: list[Item], profile: str, first_seed: int = SEED) -> dict:
+def diagnose(restorer: Restorer, items: list[Item], profile: str, first_seed: int = SEED,
+             progress: bool = False) -> dict:
     """Counts of :data:`OUTCOMES` over the gold spans of ``items`` (item ``k`` spun with seed
     ``first_seed + k``), ``false edits``, and ``below bar confidences``: the best confidence
-    of the right answer for each span proposed below the bar."""
+    of the right answer for each span proposed below the bar.  ``progress``: a bar over the items."""
+    from tqdm.auto import tqdm
+
     editor = restorer.editor
     counts: Counter = Counter()
     below: list[float] = []
-    for k, item in enumerate(items):
+    for k, item in enumerate(tqdm(items, desc="diagnose", unit="item", disable=not progress)):
         result = spin(item.reference, seed=first_seed + k, profile=profile, return_spans=True)
         if result.text != item.source:
             raise ValueError(f"item {item.id} was not spun with seed {first_seed + k} and profile {profile!r}")
@@ -104,13 +107,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--suite", default="news", choices=sorted(PROFILES), help="spun suite to diagnose")
     parser.add_argument("--limit", type=int, default=0, help="first N items only (0: all)")
     parser.add_argument("--shared", default=None, help="the shared data folder (default: as benchmarks.run)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     suite = build_suites([args.suite], shared=args.shared)[0]
     items = suite.items[: args.limit] if args.limit else suite.items
     restorer = Restorer.from_pretrained(args.model)
     if not callable(getattr(restorer.editor, "propose_all", None)):
         parser.error(f"{args.model}: its editor cannot list its proposals (propose_all); use a seq2seq model")
-    found = diagnose(restorer, items, PROFILES[args.suite])
+    found = diagnose(restorer, items, PROFILES[args.suite], progress=not args.no_progress)
     print(f"{args.suite} ({len(items)} items), model {args.model}\n")
     print(report(found))
     return found
