@@ -6,7 +6,8 @@ Re-spins each item of a spun suite with the seed and profile that built it, so e
 the spinner made (a *gold span*) is known, then restores each unit and sorts the gold spans:
 
 * ``restored``: an edit made gives the clean words back (an edit over several adjacent
-  spans must give them all back);
+  spans must give them all back; words a span shares with its clean side at its edges, as
+  in ``in the`` → ``within the``, need not be part of the edit);
 * ``wrong replacement``: an edit touched the span but wrote something else;
 * ``proposed below the bar``: no edit touched it, yet the right replacement was among the
   editor's proposals (generated or candidate), with too low a confidence or held back by the
@@ -14,8 +15,9 @@ the spinner made (a *gold span*) is known, then restores each unit and sorts the
 * ``never proposed``: the right replacement was not among the proposals at all.
 
 It also counts the edits made on words the spinner left alone (``false edits``), and how
-the confidences of the proposed-below-the-bar answers spread.  Needs a model whose editor
-has ``propose_all`` and ``choose`` (:class:`restore.model.editor.Seq2SeqEditor`).  Writes
+the confidences of the proposed-below-the-bar answers spread.  Each item is chosen as one
+document, as ``restore.fix`` chooses a text.  Needs a model whose editor has ``propose_all``
+and ``choose_document`` (:class:`restore.model.editor.Seq2SeqEditor`).  Writes
 nothing; prints a table.
 """
 
@@ -28,10 +30,30 @@ from benchmarks.suites import NEWS_PROFILE, SEED, UNSEEN_PROFILE, Item, build_su
 from restore.edits import Edit
 from restore.restorer import DEFAULT_MODEL_DIR, Restorer
 from restore.spin import spin
+from restore.text import tokenize
 
 PROFILES = {"news": NEWS_PROFILE, "news-unseen-profile": UNSEEN_PROFILE}
 OUTCOMES = ("restored", "wrong replacement", "proposed below the bar", "never proposed")
 CONFIDENCE_STEPS = (0.3, 0.5, 0.6, 0.7, 0.8)
+
+
+def changed_part(spun: str, start: int, end: int, clean: str) -> tuple[int, int, str]:
+    """A gold span ``spun[start:end]`` → ``clean`` without the words both sides share at its
+    edges: the spinner's ``in the`` → ``within the`` is the change ``in`` → ``within``, which an
+    edit ``within`` → ``in`` gives back.  At least one word stays on each side."""
+    outer = tokenize(spun[start:end])
+    inner = tokenize(clean)
+    same = lambda a, b: a.text.lower() == b.text.lower()  # noqa: E731
+    head = 0
+    while head < min(len(outer), len(inner)) - 1 and same(outer[head], inner[head]):
+        head += 1
+    tail = 0
+    while tail < min(len(outer), len(inner)) - head - 1 and same(outer[-1 - tail], inner[-1 - tail]):
+        tail += 1
+    if not head and not tail:
+        return start, end, clean
+    o, i = outer[head : len(outer) - tail], inner[head : len(inner) - tail]
+    return start + o[0].start, start + o[-1].end, clean[i[0].start : i[-1].end]
 
 
 def gives_back(edit: Edit, unit: str, gold: list[tuple[int, int, str]]) -> bool:
@@ -62,11 +84,11 @@ def diagnose(restorer: Restorer, items: list[Item], profile: str, first_seed: in
         result = spin(item.reference, seed=first_seed + k, profile=profile, return_spans=True)
         if result.text != item.source:
             raise ValueError(f"item {item.id} was not spun with seed {first_seed + k} and profile {profile!r}")
-        gold = [(s.spun_start, s.spun_end, s.clean) for s in result.spans]
-        for job in restorer._jobs(0, item.source):
-            (generated, candidates), = editor.propose_all([job.text], [job.protected])
-            proposed = generated + [c.edit for c in candidates]
-            made = editor.choose(proposed)
+        gold = [changed_part(result.text, s.spun_start, s.spun_end, s.clean) for s in result.spans]
+        jobs = restorer._jobs(0, item.source)
+        proposals = [g + [c.edit for c in cs] for g, cs in editor.propose_all([j.text for j in jobs], [j.protected for j in jobs])]
+        chosen = editor.choose_document(proposals) if jobs else []
+        for job, proposed, made in zip(jobs, proposals, chosen):
             lo, hi = job.start, job.start + len(job.text)
             inside = [(a - lo, z - lo, clean) for a, z, clean in gold if lo <= a and z <= hi]
             for a, z, _ in inside:

@@ -51,6 +51,11 @@ class Editor(Protocol):
     ``propose`` returns, for each unit, sorted non-overlapping edits in character offsets
     of that unit, with ``kind`` and ``confidence`` set.  ``protected[i][k]`` is True where
     token ``k`` of ``restore.text.tokenize(units[i])`` must not be touched.
+
+    An editor may also weigh a whole text at once: with ``proposals(units, protected)`` (every
+    edit each unit proposes, before any choice) and ``choose_document(units_edits)`` (the
+    edits to make in each unit of one text), the restorer asks for proposals and lets it
+    choose per text (see :meth:`restore.model.editor.Seq2SeqEditor.choose_document`).
     """
 
     max_words: int
@@ -164,10 +169,14 @@ class Restorer:
         edits: list[list[Edit]] = [[] for _ in texts]
         order = sorted(range(len(jobs)), key=lambda j: len(jobs[j].text), reverse=True)
         proposed: list[list[Edit]] = [[] for _ in jobs]
+        by_text = callable(getattr(self.editor, "proposals", None)) and callable(
+            getattr(self.editor, "choose_document", None)
+        )
+        ask = self.editor.proposals if by_text else self.editor.propose
         with _progress_bar(len(jobs), progress) as bar:
             for c in range(0, len(order), _CHUNK_UNITS):
                 chunk = [jobs[j] for j in order[c : c + _CHUNK_UNITS]]
-                answers = self.editor.propose([j.text for j in chunk], [j.protected for j in chunk])
+                answers = ask([j.text for j in chunk], [j.protected for j in chunk])
                 if len(answers) != len(chunk):
                     raise RuntimeError(
                         f"editor returned {len(answers)} edit lists for {len(chunk)} units"
@@ -175,6 +184,13 @@ class Restorer:
                 for j, answer in zip(order[c : c + _CHUNK_UNITS], answers):
                     proposed[j] = answer
                 bar.update(len(chunk))
+        if by_text:
+            of_text: dict[int, list[int]] = {}
+            for j, job in enumerate(jobs):
+                of_text.setdefault(job.text_index, []).append(j)
+            for idx in of_text.values():
+                for j, chosen in zip(idx, self.editor.choose_document([proposed[j] for j in idx])):
+                    proposed[j] = chosen
         for job, answer in zip(jobs, proposed):
             edits[job.text_index].extend(shift(_safe_edits(job, answer), job.start))
         return [ExplainedText(apply_edits(t, es), es) for t, es in zip(texts, edits)]

@@ -15,6 +15,9 @@ import regex
 # anything else that is not whitespace is a one-character punctuation token.
 _TOKEN = regex.compile(r"[\p{L}\p{M}\p{N}_]+(?:['’\-][\p{L}\p{M}\p{N}_]+)*|[^\s]")
 _URL = regex.compile(r"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b|\b[\w-]+\.(?:com|org|net|gov|edu|io)\b\S*")
+_NUMBER = regex.compile(r"[1-9]")  # the numbers spinners write for number words that news spells out
+_BEFORE_NUMBER = frozenset("([{\"'“‘—–")  # what may stand just before a standalone number
+_AFTER_NUMBER = frozenset(".,;:!?)]}\"'”’—–")  # ... and just after it
 _DOUBLE_QUOTES = {"“": "”", "„": "“", "«": "»", "»": "«", '"': '"', "‘": "’"}
 
 
@@ -85,7 +88,12 @@ def protected_mask(text: str, tokens: list[Token] | None = None) -> list[bool]:
     """For each token of ``text``, True where a spinner would leave it alone.
 
     A token is protected when it is punctuation, capitalised, contains a digit, or lies
-    inside a quotation or a URL.
+    inside a quotation or a URL.  A standalone digit from 1 to 9 (``2 people``, not ``2.5``,
+    ``$2``, ``2%`` or ``2:30``) is not: spinners write number words as digits (``two`` →
+    ``2``), so a restorer must be free to write them back.  News spells out one to nine and
+    writes larger numbers in digits, so ``20`` stays protected although spinners write it
+    for ``twenty`` too.  No spinner table has a number among its entries, so the spinner
+    still never changes one.
     """
     tokens = tokenize(text) if tokens is None else tokens
     blocked = sorted(quoted_spans(text) + url_spans(text))
@@ -95,5 +103,22 @@ def protected_mask(text: str, tokens: list[Token] | None = None) -> list[bool]:
         while k < len(blocked) and blocked[k][1] <= tok.start:
             k += 1
         inside = k < len(blocked) and blocked[k][0] <= tok.start < blocked[k][1]
-        mask.append(inside or is_protected_word(tok))
+        mask.append(inside or (is_protected_word(tok) and not _standalone_number(text, tok)))
     return mask
+
+
+def _standalone_number(text: str, token: Token) -> bool:
+    """True for a number of :data:`_NUMBER` that stands as a word of its own: spaced or
+    bracketed, not part of a figure (``2.5``, ``3,000``, ``$2``, ``2%``, ``10:30``)."""
+    if not _NUMBER.fullmatch(token.text):
+        return False
+    before = text[token.start - 1] if token.start else " "
+    after = text[token.end] if token.end < len(text) else " "
+    if not (before.isspace() or before in _BEFORE_NUMBER):
+        return False
+    if after.isspace():
+        return True
+    if after not in _AFTER_NUMBER:
+        return False
+    beyond = text[token.end + 1] if token.end + 1 < len(text) else " "
+    return not beyond.isdigit()

@@ -169,7 +169,7 @@ def test_model_hash_ignores_the_card_but_not_the_weights(tmp_path) -> None:
 
 
 def test_diagnose_sorts_every_gold_span(tiny_model_dir: Path) -> None:
-    from benchmarks.diagnose import OUTCOMES, diagnose, gives_back, report
+    from benchmarks.diagnose import OUTCOMES, changed_part, diagnose, gives_back, report
     from restore.edits import Edit
     from restore.spin import spin
 
@@ -186,5 +186,9 @@ def test_diagnose_sorts_every_gold_span(tiny_model_dir: Path) -> None:
     assert not gives_back(Edit(3, 12, "mentioned", "told", "R:WORD", 0.9), unit, gold)
     assert gives_back(Edit(13, 35, "information convention", "news conference", "R:PHRASE", 0.9), unit, gold)
     assert not gives_back(Edit(13, 20, "informa", "news", "R:WORD", 0.9), unit, gold)  # cuts a span
+    spun = "Rain within the city."  # the spinner's "in the" -> "within the" is "in" -> "within"
+    assert changed_part(spun, 5, 15, "in the") == (5, 11, "in")
+    assert gives_back(Edit(5, 11, "within", "in", "R:WORD", 0.9), spun, [changed_part(spun, 5, 15, "in the")])
+    assert changed_part("a peace treaty", 2, 14, "peace") == (2, 14, "peace")  # a deletion keeps its word
     with pytest.raises(ValueError, match="not spun with seed"):
         diagnose(Restorer.from_pretrained(tiny_model_dir), items, "news", first_seed=8)

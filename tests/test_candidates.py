@@ -215,7 +215,8 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     scorer = CandidateScorer.from_dict(record["candidate_scorer"])
     assert len(scorer.mean) == len(CANDIDATE_FEATURES) and 0.0 < scorer([0.0] * len(CANDIDATE_FEATURES)) < 1.0
     assert all("news_spin_removed" in row for row in record["grid"])  # the toy source counts as news here
-    gates = len(calibrate.EVIDENCE_CONFIDENCES) * len(calibrate.MIN_EVIDENCES) * len(calibrate.SURE_CONFIDENCES)
+    gates = (len(calibrate.EVIDENCE_CONFIDENCES) * len(calibrate.MIN_EVIDENCES) * len(calibrate.SURE_CONFIDENCES)
+             * len(calibrate.DOCUMENT_EVIDENCES))
     assert len(record["grid"]) == (len(calibrate.KEEP_THRESHOLDS) * len(calibrate.CANDIDATE_KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)
                                    + len(calibrate.GATE_KEEP_THRESHOLDS) * gates * len(calibrate.GATE_MIN_CONFIDENCES))
     settings = json.loads((model / "config.json").read_text())["restore"]
@@ -261,7 +262,7 @@ def test_calibration_units_add_fresh_news_spins_and_genuine_news(toy_pairs_dir: 
 
     from training.calibrate import calibration_units
 
-    spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), 5, 8, 30, ("toy",))
+    spun, clean, unspun, counts, documents = calibration_units(str(toy_pairs_dir), 5, 8, 30, ("toy",))
     assert counts == {"samples": 5, "news_samples": 30, "tortured_samples": 0, "clean_samples": 8}
     assert len(spun) == len(clean) == len(unspun) == 5 + 30 + 8
     assert spun[:5] == load_from_disk(str(toy_pairs_dir))["validation"].shuffle(seed=7)["spun"][:5]
@@ -271,12 +272,12 @@ def test_calibration_units_add_fresh_news_spins_and_genuine_news(toy_pairs_dir: 
     assert spun[35:] == clean[35:] == news_clean[:8] and all(unspun[35:])  # genuine: news first
     assert calibration_units(str(toy_pairs_dir), 5, 8, 30, ("toy",))[0] == spun  # deterministic
     # without news units the genuine text comes from the validation split
-    spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), 5, 8, 30, ("wikinews",))
+    spun, clean, unspun, counts, documents = calibration_units(str(toy_pairs_dir), 5, 8, 30, ("wikinews",))
     assert counts == {"samples": 5, "news_samples": 0, "tortured_samples": 0, "clean_samples": 8}
     assert spun[5:] == clean[5:]
     # asking for the whole validation split (or more) leaves no validation units for genuine text
     size = len(load_from_disk(str(toy_pairs_dir))["validation"])
-    spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), size + 5, 8, 30, ("wikinews",))
+    spun, clean, unspun, counts, documents = calibration_units(str(toy_pairs_dir), size + 5, 8, 30, ("wikinews",))
     assert counts == {"samples": size, "news_samples": 0, "tortured_samples": 0, "clean_samples": 0}
     assert len(spun) == size
 
@@ -286,20 +287,24 @@ def test_calibration_news_units_can_come_from_given_paragraphs(toy_pairs_dir: Pa
 
     paragraphs = [(f"doc:{k}", "Officials said the talks were over. The minister said they were ready.")
                   for k in range(4)] + [("doc:4", "The mayor said the news conference was cancelled.")]
-    spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), 3, 4, 9, ("toy",), paragraphs)
+    spun, clean, unspun, counts, documents = calibration_units(str(toy_pairs_dir), 3, 4, 9, ("toy",), paragraphs)
     assert counts == {"samples": 3, "news_samples": 9, "tortured_samples": 0, "clean_samples": 4}
     news_clean = clean[3:12]
     assert news_clean[:2] == ["Officials said the talks were over.", "The minister said they were ready."]
     assert news_clean[8] == "The mayor said the news conference was cancelled."  # a sentence a unit, in order
     assert spun[12:] == clean[12:] == news_clean[:4] and all(unspun[12:])
     assert calibration_units(str(toy_pairs_dir), 3, 4, 9, ("toy",), paragraphs)[0] == spun  # deterministic
+    # documents for the document gate: a paragraph's sentences together, spun apart from genuine
+    assert len(documents) == len(spun) and len(set(documents[:3])) == 3
+    assert documents[3:12] == ["spun:doc:0"] * 2 + ["spun:doc:1"] * 2 + ["spun:doc:2"] * 2 + ["spun:doc:3"] * 2 + ["spun:doc:4"]
+    assert documents[12:] == ["genuine:doc:0"] * 2 + ["genuine:doc:1"] * 2
 
 
 def test_calibration_takes_tortured_units_as_spun_text_before_the_genuine(toy_pairs_dir: Path) -> None:
     from training.calibrate import calibration_units
 
     tortured = (["The vote came eventually tom's scrutinizing noon."], ["The vote came by noon."])
-    spun, clean, unspun, counts = calibration_units(str(toy_pairs_dir), 3, 4, 9, ("toy",), tortured=tortured)
+    spun, clean, unspun, counts, documents = calibration_units(str(toy_pairs_dir), 3, 4, 9, ("toy",), tortured=tortured)
     assert counts == {"samples": 3, "news_samples": 9, "tortured_samples": 1, "clean_samples": 4}
     assert (spun[12], clean[12], unspun[12]) == (tortured[0][0], tortured[1][0], False)
     assert spun[13:] == clean[13:] and all(unspun[13:]) and len(spun) == 3 + 9 + 1 + 4

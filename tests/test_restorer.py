@@ -112,6 +112,26 @@ def test_editor_receives_the_protected_mask_of_each_unit() -> None:
     assert by_unit["The rain fell."] == ["rain", "fell"]
 
 
+def test_an_editor_that_chooses_per_text_sees_each_texts_units_together() -> None:
+    chosen_for: list[list[str]] = []
+
+    class ByText(TableEditor):
+        def proposals(self, units, protected=None):
+            return self.propose(units, protected)
+
+        def choose_document(self, units_edits):
+            chosen_for.append([e.before for edits in units_edits for e in edits])
+            # a text whose units propose two edits or more keeps them, a lone edit is dropped
+            return units_edits if sum(map(len, units_edits)) > 1 else [[] for _ in units_edits]
+
+    restorer = Restorer(ByText(max_words=5))
+    texts = ["They mentioned it. It had been famous.", "She mentioned it."]
+    out = restorer.fix(texts, progress=False)
+    assert sorted(map(sorted, chosen_for)) == [["famous", "had been", "mentioned"], ["mentioned"]]
+    assert out[0] == restorer.fix(texts[0], progress=False) != texts[0]
+    assert out[1] == "She mentioned it."  # its lone edit was dropped by the text's choice
+
+
 def test_units_with_nothing_to_change_are_not_sent() -> None:
     editor = TableEditor()
     check(Restorer(editor), "Moscow, NATO. 2022. “Quoted words only.”\n\nU.S. Kyiv 100,000")

@@ -70,6 +70,20 @@ def test_protected_tokens_whitespace_and_punctuation_survive(profile):
     assert result.text.startswith("The U.S. ") and "\n\nMoscow " in result.text and "\nHe " in result.text
 
 
+def test_standalone_numbers_are_free_to_restore_but_never_spun():
+    """Spinners write number words as digits (two -> 2), so a standalone digit is not protected;
+    a number inside a figure is, and so is 10 or more (news writes those in digits); the
+    spinner changes none of them either way."""
+    text = "Only 2 of the 12 ships, (3) in all, cost 2.5 million, $4, 5%, 3,000 or 10:30 in 2019, 7."
+    tokens = tokenize(text)
+    free = {(t.text, t.start) for t, p in zip(tokens, protected_mask(text, tokens)) if not p and t.text[0].isdigit()}
+    assert free == {("2", 5), ("3", 25), ("7", 86)}
+    for seed in range(20):
+        result = spin(text, seed=seed, profile="news", rate=1.0, return_spans=True)
+        assert not any(any(c.isdigit() for c in s.clean) for s in result.spans)
+    assert any("2" in spin("The two ships left.", seed=s, profile="news", rate=1.0) for s in range(20))
+
+
 def test_deterministic_and_seed_dependent():
     outs = {spin(NEWS, seed=s) for s in range(6)}
     assert len(outs) > 1

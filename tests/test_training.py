@@ -201,7 +201,8 @@ def test_calibrate_writes_the_chosen_thresholds(tiny_model_dir: Path, toy_pairs_
     assert best["min_confidence"] in calibrate.MIN_CONFIDENCES + calibrate.GATE_MIN_CONFIDENCES
     assert settings["min_evidence"] == best["min_evidence"] and settings["sure_confidence"] == best["sure_confidence"]
     record = json.loads((model / "calibration.json").read_text())
-    gates = len(calibrate.EVIDENCE_CONFIDENCES) * len(calibrate.MIN_EVIDENCES) * len(calibrate.SURE_CONFIDENCES)
+    gates = (len(calibrate.EVIDENCE_CONFIDENCES) * len(calibrate.MIN_EVIDENCES) * len(calibrate.SURE_CONFIDENCES)
+             * len(calibrate.DOCUMENT_EVIDENCES))
     assert len(record["grid"]) == (len(calibrate.KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)  # no candidate tables
                                    + len(calibrate.GATE_KEEP_THRESHOLDS) * gates * len(calibrate.GATE_MIN_CONFIDENCES))
     assert record["candidate_scorer"] is None and settings["candidate_keep_threshold"] == 0.0
@@ -229,6 +230,31 @@ def test_unit_gate_holds_back_edits_where_a_unit_does_not_look_spun() -> None:
     sure = [Edit(0, 3, "foo", "bar", confidence=0.97)]
     assert gated(sure, 0.5, min_evidence=2, sure_confidence=0.95) == sure  # sure enough alone
     assert gated(sure, 0.5, min_evidence=2, sure_confidence=1.01) == []
+
+
+def test_document_gate_lets_a_spun_documents_sparse_units_through() -> None:
+    from restore.edits import Edit
+    from restore.model.editor import gated, gated_document
+
+    sparse = [Edit(0, 3, "foo", "bar", confidence=0.7)]
+    dense = [Edit(k, k + 3, "abc", "def", confidence=0.8) for k in range(0, 20, 4)]
+    doc = [sparse, dense]  # 1 + 5 likely spins over 2 units: 3 a unit
+    gate = {"min_evidence": 3, "evidence_confidence": 0.5, "sure_confidence": 1.01}
+    assert gated_document(doc, 0.5, **gate) == [gated(sparse, 0.5, **gate), dense] == [[], dense]
+    assert gated_document(doc, 0.5, **gate, document_evidence=3.0) == [sparse, dense]
+    assert gated_document(doc, 0.5, **gate, document_evidence=3.5) == [[], dense]  # not dense enough
+    assert gated_document([sparse], 0.5, **gate, document_evidence=0.5) == [[]]  # one unit: its own case
+    assert gated_document(doc, 0.75, **gate, document_evidence=3.0) == [[], dense]  # the floor still holds
+
+
+def test_card_words_the_gates() -> None:
+    from training.export import _gate_words
+
+    gate = {"min_evidence": 4, "evidence_confidence": 0.3, "sure_confidence": 0.85}
+    assert _gate_words({"min_evidence": 0}) == ""
+    assert "fewer than 4 edits at confidence 0.3 or above gets only edits at 0.85" in _gate_words(gate)
+    assert "on average" not in _gate_words({**gate, "document_evidence": 0.0})
+    assert "have 3 such edits a unit or more on average, every unit counts as spun" in _gate_words({**gate, "document_evidence": 3.0})
 
 
 def test_calibrate_prefers_spin_removed_within_bounds() -> None:

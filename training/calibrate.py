@@ -45,7 +45,7 @@ from tqdm.auto import tqdm
 
 from benchmarks.metrics.restoration.restoration import COUNTS, ratios, unit_counts
 from restore.edits import Edit, apply_edits
-from restore.model.editor import CANDIDATE_FEATURES, Seq2SeqEditor, gated
+from restore.model.editor import CANDIDATE_FEATURES, Seq2SeqEditor, gated_document
 from restore.model.modeling import TagGenConfig
 from restore.model.scorer import CandidateScorer
 from restore.spin import spin
@@ -62,11 +62,12 @@ GATE_MIN_CONFIDENCES = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8)
 EVIDENCE_CONFIDENCES = (0.3, 0.5)
 MIN_EVIDENCES = (2, 3, 4)
 SURE_CONFIDENCES = (0.85, 0.9, 0.95, 1.01)  # above 1: nothing in a unit that does not look spun
+DOCUMENT_EVIDENCES = (0.0, 1.0, 1.5, 2.0, 3.0)  # 0: each unit on its own (gated_document)
 CHUNK = 256  # units restored between progress-bar updates (a multiple of the editor's batch of 32: same batches)
 FOLDS = 2  # the grid's candidates are scored by scorers fitted on the other folds (cross_fitted)
 SCORER_HIDDEN = 32  # hidden units of the candidate scorer
 TORTURED_SEED = 7  # the choice of tortured forms in tortured_units (the benchmark's suite has its own)
-NO_GATE = {"min_evidence": 0, "evidence_confidence": 0.5, "sure_confidence": 1.01}
+NO_GATE = {"min_evidence": 0, "evidence_confidence": 0.5, "sure_confidence": 1.01, "document_evidence": 0.0}
 
 
 class UnitScores:
@@ -151,7 +152,7 @@ def in_chunks(propose, units: list[str], masks: list[list[bool]], desc: str, pro
 def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[bool],
                news: list[bool] | None = None,
                scorer_units: tuple[list[str], list[str]] | None = None,
-               progress: bool = True) -> tuple[list[dict], CandidateScorer | None]:
+               progress: bool = True, documents: list[str] | None = None) -> tuple[list[dict], CandidateScorer | None]:
     """Metric scores of every (keep_threshold, candidate_keep_threshold, min_confidence)
     setting on the pairs, then of the unit gates (``GATE_*``), and the candidate scorer fitted
     on them (None without candidates).
@@ -160,15 +161,22 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     ``scorer_units``: (spun, reference) units to fit the candidate scorer on besides the grid's
     own (more of them rank candidates better; the grid is still measured on its units).  The
     grid sees its candidates through :func:`cross_fitted` scorers; the one returned is fitted
-    on everything.  ``progress``: progress bars while units are restored."""
+    on everything.  ``progress``: progress bars while units are restored.  ``documents``: the
+    document each unit belongs to, for the document gate (None: each unit its own)."""
     unit_scores = UnitScores(spun, clean)
     masks = [protected_mask(s) for s in spun]
     spun_idx = [i for i, u in enumerate(unspun) if not u]
     clean_idx = [i for i, u in enumerate(unspun) if u]
     news_idx = [i for i in spun_idx if news is not None and news[i]]
+    by_document: dict[str, list[int]] = {}
+    for i, d in enumerate(documents if documents is not None else range(len(spun))):
+        by_document.setdefault(str(d), []).append(i)
 
     def measure(proposals: list[list[Edit]], floor: float, gate: dict) -> dict:
-        restored = [apply_edits(s, gated(es, floor, **gate)) for s, es in zip(spun, proposals)]
+        restored = list(spun)
+        for idx in by_document.values():
+            for i, chosen in zip(idx, gated_document([proposals[i] for i in idx], floor, **gate)):
+                restored[i] = apply_edits(spun[i], chosen)
 
         def on(idx: list[int]) -> dict:
             return unit_scores.corpus(idx, restored)
@@ -227,10 +235,11 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
             for floor in MIN_CONFIDENCES:
                 add(keep, cand_keep, floor, NO_GATE)
     for keep in GATE_KEEP_THRESHOLDS:
-        for evidence, count, sure, floor in itertools.product(
-            EVIDENCE_CONFIDENCES, MIN_EVIDENCES, SURE_CONFIDENCES, GATE_MIN_CONFIDENCES
+        for evidence, count, sure, document, floor in itertools.product(
+            EVIDENCE_CONFIDENCES, MIN_EVIDENCES, SURE_CONFIDENCES, DOCUMENT_EVIDENCES, GATE_MIN_CONFIDENCES
         ):
-            gate = {"min_evidence": count, "evidence_confidence": evidence, "sure_confidence": sure}
+            gate = {"min_evidence": count, "evidence_confidence": evidence, "sure_confidence": sure,
+                    "document_evidence": document}
             add(keep, cand_keeps[0], floor, gate)
     return rows, scorer
 
@@ -293,7 +302,7 @@ def main(argv: list[str] | None = None) -> dict:
         paragraphs = dev_paragraphs(shared_dir(args.shared))
     if args.tortured_samples:
         tortured = tortured_units(args.pairs, args.tortured_samples, args.shared)
-    spun, clean, unspun, counts = calibration_units(
+    spun, clean, unspun, counts, documents = calibration_units(
         args.pairs, args.samples, args.clean_samples, args.news_samples, tuple(args.news_sources.split(",")), paragraphs,
         tortured,
     )
@@ -303,7 +312,7 @@ def main(argv: list[str] | None = None) -> dict:
             + [False] * (counts["tortured_samples"] + counts["clean_samples"]))
     scorer_units = None
     if args.scorer_samples:
-        more_spun, more_clean, _, _ = calibration_units(
+        more_spun, more_clean, _, _, _ = calibration_units(
             args.pairs, args.samples + args.scorer_samples, args.clean_samples, args.news_samples,
             tuple(args.news_sources.split(",")), paragraphs, tortured,
         )
@@ -312,15 +321,19 @@ def main(argv: list[str] | None = None) -> dict:
         scorer_units = ([s for s, _ in fit], [c for _, c in fit])
         counts["scorer_units"] = len(fit)
     counts["scorer_folds"] = FOLDS
-    rows, scorer = score_grid(args.model_dir, spun, clean, unspun, news, scorer_units, progress=not args.no_progress)
+    rows, scorer = score_grid(args.model_dir, spun, clean, unspun, news, scorer_units, progress=not args.no_progress,
+                              documents=documents)
     return _write(args, rows, scorer, counts)
 
 
 def calibration_units(pairs: str, samples: int, clean_samples: int, news_samples: int,
                       news_sources: tuple[str, ...] = NEWS_SOURCES,
                       news_paragraphs: list[tuple[str, str]] | None = None,
-                      tortured: tuple[list[str], list[str]] | None = None) -> tuple[list[str], list[str], list[bool], dict]:
-    """(spun, reference, unspun) of the units to calibrate on, and how many of each kind:
+                      tortured: tuple[list[str], list[str]] | None = None
+                      ) -> tuple[list[str], list[str], list[bool], dict, list[str]]:
+    """(spun, reference, unspun) of the units to calibrate on, how many of each kind, and the
+    document of each unit (the news units' paragraph or document, spun or genuine; every
+    other unit a document of its own), for the document gate.  The units:
     ``samples`` validation units as make_pairs spun them, ``news_samples`` held-out news units
     spun afresh with the ``news`` profile (a seed per unit, from its document and text), the
     ``tortured`` (spun, clean) units if given (:func:`tortured_units`), and ``clean_samples``
@@ -333,12 +346,13 @@ def calibration_units(pairs: str, samples: int, clean_samples: int, news_samples
     validation = splits["validation"].shuffle(seed=7)
     dev = validation.select(range(min(samples, len(validation))))
     if news_paragraphs is not None:
-        news_clean, news_spun = _paragraph_units(news_paragraphs, news_samples)
+        news_clean, news_spun, news_docs = _paragraph_units(news_paragraphs, news_samples)
     else:
         held_out = concatenate_datasets([splits[name] for name in ("validation", "test") if name in splits])
         news = held_out.filter(lambda source: source in news_sources, input_columns="source").shuffle(seed=7)
         news = news.select(range(min(news_samples, len(news))))
         news_clean = list(news["clean"])
+        news_docs = list(news["doc_id"])
         news_spun = [spin(c, seed=stable_hash(f"calibrate:{d}:{c}") % 2**31, profile="news")
                      for c, d in zip(news_clean, news["doc_id"])]
     genuine = news_clean[:clean_samples]
@@ -350,8 +364,12 @@ def calibration_units(pairs: str, samples: int, clean_samples: int, news_samples
     clean = list(dev["clean"]) + news_clean + tortured_clean + genuine
     unspun = ([p == "none" for p in dev["profile"]] + [s == c for s, c in zip(news_spun, news_clean)]
               + [False] * len(tortured_spun) + [True] * len(genuine))
+    documents = ([f"unit:{k}" for k in range(len(dev))] + [f"spun:{d}" for d in news_docs]
+                 + [f"tortured:{k}" for k in range(len(tortured_spun))]
+                 + [f"genuine:{d}" for d in news_docs[: len(genuine)]]
+                 + [f"genuine unit:{k}" for k in range(len(genuine) - min(len(genuine), len(news_docs)))])
     return spun, clean, unspun, {"samples": len(dev), "news_samples": len(news_clean),
-                                 "tortured_samples": len(tortured_spun), "clean_samples": len(genuine)}
+                                 "tortured_samples": len(tortured_spun), "clean_samples": len(genuine)}, documents
 
 
 def tortured_units(pairs: str, n: int, shared: str | None = None) -> tuple[list[str], list[str]]:
@@ -374,20 +392,21 @@ def tortured_units(pairs: str, n: int, shared: str | None = None) -> tuple[list[
     return [it.source for it in items], [it.reference for it in items]
 
 
-def _paragraph_units(paragraphs: list[tuple[str, str]], n: int) -> tuple[list[str], list[str]]:
-    """(clean, spun) sentences of the paragraphs, in order, up to ``n``; each paragraph's
-    sentences spun with one seed, so its choices are the same throughout."""
+def _paragraph_units(paragraphs: list[tuple[str, str]], n: int) -> tuple[list[str], list[str], list[str]]:
+    """(clean, spun, paragraph id) of the paragraphs' sentences, in order, up to ``n``; each
+    paragraph's sentences spun with one seed, so its choices are the same throughout."""
     from restore.segment import sentence_spans
 
-    clean, spun = [], []
+    clean, spun, ids = [], [], []
     for pid, paragraph in paragraphs:
         seed = stable_hash(f"calibrate:{pid}") % 2**31
         for a, b in sentence_spans(paragraph):
             if len(clean) == n:
-                return clean, spun
+                return clean, spun, ids
             clean.append(paragraph[a:b])
             spun.append(spin(paragraph[a:b], seed=seed, profile="news"))
-    return clean, spun
+            ids.append(str(pid))
+    return clean, spun, ids
 
 
 def _write(args: argparse.Namespace, rows: list[dict], scorer: CandidateScorer | None, counts: dict) -> dict:

@@ -357,8 +357,11 @@ def _gate_words(best: dict) -> str:
         return ""
     sure = best["sure_confidence"]
     alone = f"only edits at {sure} or above" if sure <= 1.0 else "no edit"
+    document = best.get("document_evidence") or 0
+    whole = (f"; in a text of several units that have {document:g} such edits a unit or more on average, "
+             "every unit counts as spun" if document else "")
     return (f", with a unit gate (a unit with fewer than {best['min_evidence']} edits at confidence "
-            f"{best['evidence_confidence']} or above gets {alone})")
+            f"{best['evidence_confidence']} or above gets {alone}{whole})")
 
 
 def _calibration_units(record: dict) -> str:
@@ -427,7 +430,10 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
             "## Calibration\n\n"
             f"`python -m training.calibrate` on {_calibration_units(record)} "
             f"(damage ≤ {record['max_damage']}, unspun words changed ≤ {record['max_clean_changes']}) chose "
-            f"keep_threshold {best['keep_threshold']}, candidate_keep_threshold "
+            f"keep_threshold {best['keep_threshold']}"
+            + (" (no token is tagged, so the decoder writes nothing: every edit is a candidate of the tables)"
+               if best["keep_threshold"] <= 0 else "")
+            + ", candidate_keep_threshold "
             f"{best.get('candidate_keep_threshold')} and min_confidence {best['min_confidence']}{_gate_words(best)}: spin removed "
             f"{best['spin_removed']:.3f}, damage {best['damage']:.4f}, unspun words changed {best['clean_changes']:.4f} "
             "there. The whole grid is in `calibration.json`.\n\n"

@@ -69,7 +69,9 @@ class Seq2SeqSystem:
 
 
 def _gate(editor) -> str:
-    """The editor's unit gate for the settings string (empty without one)."""
+    """The editor's unit gate (and document gate) for the settings string (empty without one)."""
     if not getattr(editor, "min_evidence", 0):
         return ""
-    return f"|unit_gate:{editor.min_evidence}@{editor.evidence_confidence},sure:{editor.sure_confidence}"
+    document = getattr(editor, "document_evidence", 0)
+    return (f"|unit_gate:{editor.min_evidence}@{editor.evidence_confidence},sure:{editor.sure_confidence}"
+            + (f",document:{document:g}" if document else ""))

@@ -153,7 +153,8 @@ class Seq2SeqEditor:
     ``lm``: the word language model behind the trigram features (default: with candidates,
     :class:`restore.spin.lm.CmuTrigramLM`); ``ngram``: the in-domain :class:`NgramLM` behind
     the ``ngram fit`` features (None: they are 0).  ``min_evidence``, ``evidence_confidence``,
-    ``sure_confidence``: the unit gate of :func:`gated` (``min_evidence=0``: no gate).
+    ``sure_confidence``: the unit gate of :func:`gated` (``min_evidence=0``: no gate);
+    ``document_evidence``: the document's share in it (:func:`gated_document`, 0: none).
     """
 
     def __init__(
@@ -173,6 +174,7 @@ class Seq2SeqEditor:
         min_evidence: int = 0,
         evidence_confidence: float = 0.5,
         sure_confidence: float = 1.01,
+        document_evidence: float = 0.0,
     ) -> None:
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
@@ -186,6 +188,7 @@ class Seq2SeqEditor:
         self.min_evidence = min_evidence
         self.evidence_confidence = evidence_confidence
         self.sure_confidence = sure_confidence
+        self.document_evidence = document_evidence
         if isinstance(candidate_scorer, dict):
             candidate_scorer = CandidateScorer.from_dict(candidate_scorer)
         self.candidate_scorer = candidate_scorer
@@ -225,7 +228,7 @@ class Seq2SeqEditor:
         tokenizer = AutoTokenizer.from_pretrained(name)
         settings = getattr(model.config, "restore", {}) or {}
         known = ("keep_threshold", "min_confidence", "max_words", "candidate_keep_threshold", "candidate_scorer",
-                 "min_evidence", "evidence_confidence", "sure_confidence")
+                 "min_evidence", "evidence_confidence", "sure_confidence", "document_evidence")
         kwargs = {**{k: settings[k] for k in known if k in settings}, **kwargs}
         if "candidates" not in kwargs:
             path = cached_file(name, CANDIDATES_FILE, _raise_exceptions_for_missing_entries=False)
@@ -236,7 +239,14 @@ class Seq2SeqEditor:
         return cls(model, tokenizer, device=device, batch_size=batch_size, **kwargs)
 
     def propose(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[Edit]]:
-        """Edits for each unit, in the unit's character offsets, sorted and disjoint."""
+        """Edits for each unit, in the unit's character offsets, sorted and disjoint; each
+        unit chosen on its own (:meth:`choose`)."""
+        return [self.choose(edits) for edits in self.proposals(units, protected)]
+
+    def proposals(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[Edit]]:
+        """Every edit each unit proposes (generated and candidate, possibly overlapping), with
+        its confidence, before any choice: what :meth:`choose` and :meth:`choose_document`
+        choose from."""
         out: list[list[Edit]] = []
         for b in range(0, len(units), self.batch_size):
             batch = units[b : b + self.batch_size]
@@ -283,11 +293,17 @@ class Seq2SeqEditor:
         )
         if raw:
             return list(zip(generated, candidates))
-        return [self.choose(g + [c.edit for c in cs]) for g, cs in zip(generated, candidates)]
+        return [g + [c.edit for c in cs] for g, cs in zip(generated, candidates)]
 
     def choose(self, edits: list[Edit]) -> list[Edit]:
         """The unit's edits to make, from all it proposed: :func:`gated` with this editor's settings."""
         return gated(edits, self.min_confidence, self.min_evidence, self.evidence_confidence, self.sure_confidence)
+
+    def choose_document(self, units_edits: list[list[Edit]]) -> list[list[Edit]]:
+        """The edits to make in each unit of one document, from all each proposed:
+        :func:`gated_document` with this editor's settings."""
+        return gated_document(units_edits, self.min_confidence, self.min_evidence, self.evidence_confidence,
+                              self.sure_confidence, self.document_evidence)
 
     def _generated_edits(self, units, plans, states, attention_mask, span_ids) -> list[list[Edit]]:
         """The decoder's own replacement for each tagged span (greedy)."""
@@ -588,6 +604,21 @@ def gated(edits: list[Edit], min_confidence: float, min_evidence: int = 0,
     if min_evidence and len(most_confident(edits, evidence_confidence)) < min_evidence:
         return most_confident(edits, max(min_confidence, sure_confidence))
     return most_confident(edits, min_confidence)
+
+
+def gated_document(units_edits: list[list[Edit]], min_confidence: float, min_evidence: int = 0,
+                   evidence_confidence: float = 0.5, sure_confidence: float = 1.01,
+                   document_evidence: float = 0.0) -> list[list[Edit]]:
+    """:func:`gated` for each unit of one document, except that in a document of two units or
+    more whose units average at least ``document_evidence`` disjoint edits at
+    ``evidence_confidence``, every unit counts as spun (a spinner spins a whole document, so
+    a sparsely spun sentence of it need not make its own case).  ``document_evidence=0``:
+    each unit on its own."""
+    if min_evidence and document_evidence and len(units_edits) > 1:
+        evidence = sum(len(most_confident(edits, evidence_confidence)) for edits in units_edits)
+        if evidence >= document_evidence * len(units_edits):
+            return [most_confident(edits, min_confidence) for edits in units_edits]
+    return [gated(edits, min_confidence, min_evidence, evidence_confidence, sure_confidence) for edits in units_edits]
 
 
 def most_confident(edits: list[Edit], min_confidence: float) -> list[Edit]:
