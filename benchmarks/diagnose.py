@@ -27,7 +27,7 @@ import argparse
 from collections import Counter
 
 from benchmarks.suites import NEWS_PROFILE, SEED, UNSEEN_PROFILE, Item, build_suites
-from restore.edits import Edit
+from restore.edits import Edit, shared_edges
 from restore.restorer import DEFAULT_MODEL_DIR, Restorer
 from restore.spin import spin
 from restore.text import tokenize
@@ -39,17 +39,10 @@ CONFIDENCE_STEPS = (0.3, 0.5, 0.6, 0.7, 0.8)
 
 def changed_part(spun: str, start: int, end: int, clean: str) -> tuple[int, int, str]:
     """A gold span ``spun[start:end]`` → ``clean`` without the words both sides share at its
-    edges: the spinner's ``in the`` → ``within the`` is the change ``in`` → ``within``, which an
-    edit ``within`` → ``in`` gives back.  At least one word stays on each side."""
-    outer = tokenize(spun[start:end])
-    inner = tokenize(clean)
-    same = lambda a, b: a.text.lower() == b.text.lower()  # noqa: E731
-    head = 0
-    while head < min(len(outer), len(inner)) - 1 and same(outer[head], inner[head]):
-        head += 1
-    tail = 0
-    while tail < min(len(outer), len(inner)) - head - 1 and same(outer[-1 - tail], inner[-1 - tail]):
-        tail += 1
+    edges (:func:`restore.edits.shared_edges`, case aside): the spinner's ``in the`` →
+    ``within the`` is the change ``in`` → ``within``, which an edit ``within`` → ``in`` gives back."""
+    outer, inner = tokenize(spun[start:end]), tokenize(clean)
+    head, tail = shared_edges([t.text.lower() for t in outer], [t.text.lower() for t in inner])
     if not head and not tail:
         return start, end, clean
     o, i = outer[head : len(outer) - tail], inner[head : len(inner) - tail]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, replace
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from restore.text import tokenize
 
@@ -47,8 +47,25 @@ def edit_kind(before: str, after: str) -> str:
         return "D"
     if not before.strip():
         return "I"
-    n_before, n_after = len(tokenize(before)), len(tokenize(after))
-    return "R:WORD" if n_before == 1 and n_after == 1 else "R:PHRASE"
+    return "R:WORD" if _one_word(before) and _one_word(after) else "R:PHRASE"
+
+
+def _one_word(text: str) -> bool:
+    """True if ``text`` is one token (letters and digits alone are, without tokenizing)."""
+    return text.isalnum() or len(tokenize(text)) == 1
+
+
+def shared_edges(before: Sequence[str], after: Sequence[str]) -> tuple[int, int]:
+    """How many words a replacement of ``before`` by ``after`` leaves as they are at its start
+    and at its end, keeping at least one word of each side between them: ``within the`` →
+    ``in the`` shares one word at its end, ``(0, 1)``; words are compared as given."""
+    head = 0
+    while head < min(len(before), len(after)) - 1 and before[head] == after[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(before), len(after)) - head - 1 and before[-1 - tail] == after[-1 - tail]:
+        tail += 1
+    return head, tail
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:

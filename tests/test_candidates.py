@@ -200,6 +200,39 @@ def test_editor_proposes_candidates_from_the_model_folder(tiny_model_dir: Path, 
     assert editor.propose([text], [protected_mask(text)]) == [[]]
 
 
+def test_a_candidates_doubt_rests_on_the_words_it_changes(tiny_model_dir: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from restore.model.formulation import KEEP
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    Channel([({"in the": (1.0, ("within the",))}, 0.8)]).save(model / CANDIDATES_FILE)
+    editor = Seq2SeqEditor.from_pretrained(str(model), keep_threshold=0.0, min_confidence=0.0,
+                                           candidate_keep_threshold=0.99, candidate_scorer=None)
+    text = "It rained within the city."
+    doubted = text.index("within"), text.index("within") + len("within")
+    encode = editor.model.encode
+
+    def tagger_doubting_within(input_ids, attention_mask):  # sure of every token but "within"
+        states, logits = encode(input_ids, attention_mask)
+        logits = torch.full_like(logits, -10.0)
+        logits[..., KEEP] = 10.0
+        offsets = editor.tokenizer([text], return_offsets_mapping=True)["offset_mapping"][0]
+        for k, (a, z) in enumerate(offsets):
+            if doubted[0] <= a < z <= doubted[1]:
+                logits[0, k, KEEP], logits[0, k, KEEP + 1] = -10.0, 10.0
+        return states, logits
+
+    monkeypatch.setattr(editor.model, "encode", tagger_doubting_within)
+    (_, candidates), = editor.propose_all([text], [protected_mask(text)])
+    # "the" is surely kept, yet "within the" -> "in the" changes "within" alone: its doubt is that word's
+    assert [(c.source, c.edit.before) for c in candidates] == [("in the", "within the")]
+    assert candidates[0].doubt > 0.99
+    assert apply_edits(text, [candidates[0].edit]) == "It rained in the city."
+
+
 def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from training import calibrate

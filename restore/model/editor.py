@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, LogitsProcessor, LogitsProcessorList, PreTrainedTokenizerFast
 
-from restore.edits import Edit, edit_kind
+from restore.edits import Edit, edit_kind, shared_edges
 from restore.model import DTYPES
 from restore.model.encoding import first_subwords, subword_span_ids, subword_to_token
 from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, spans_from_tags
@@ -52,7 +52,7 @@ SPIN_PROFILES = ("news", "tortured")
 """The profiles whose spin-in-context counts the candidate features read (see ``training.candidates``)."""
 
 CANDIDATE_FEATURES = (
-    "log tag doubt",  # log(1 - the highest keep probability among the span's words)
+    "log tag doubt",  # log(1 - the highest keep probability among the words the candidate changes)
     "channel log-prob",  # log P(clean | spun) of the candidate tables (see training.candidates)
     "span words",
     "log candidates",  # how many candidates the span has
@@ -96,7 +96,7 @@ class CandidateEdit:
 
     span: tuple[int, int]
     source: str  # the clean phrase as the tables write it
-    doubt: float  # 1 - the highest keep probability among the span's words
+    doubt: float  # 1 - the highest keep probability among the words it changes (shared edge words aside)
     features: tuple[float, ...]  # CANDIDATE_FEATURES
     edit: Edit  # confidence = candidate_confidence(features)
 
@@ -362,11 +362,23 @@ class Seq2SeqEditor:
             doubts = [1.0 - p for p, f in zip(view.p_keep, view.free) if f] or [0.0]
             unit_features = (math.log(1e-4 + sum(doubts) / len(doubts)), sum(d > 0.5 for d in doubts) / len(doubts))
             for a, z, cands in tables.spans(unit, view.tokens, view.free):
-                doubt = 1.0 - max(view.p_keep[a:z])
-                if doubt <= 1.0 - self.candidate_keep_threshold:
-                    continue
+                if 1.0 - min(view.p_keep[a:z]) <= 1.0 - self.candidate_keep_threshold:
+                    continue  # no word of the run is doubted enough for any of its candidates
                 spun = unit[view.tokens[a].start : view.tokens[z - 1].end]
                 key = tuple(norm(t.text) for t in view.tokens[a:z])
+                doubted = []  # (candidate, replacement, doubt) of the candidates doubted enough
+                for c in cands:
+                    replacement = match_apostrophes(_match_case(c.source, spun), spun, unit)
+                    if replacement == spun:
+                        continue
+                    # the doubt of the words the candidate changes: ``within the`` -> ``in the``
+                    # rests on ``within`` alone, however surely ``the`` is kept
+                    head, tail = shared_edges(key, c.words)
+                    doubt = 1.0 - max(view.p_keep[a + head : z - tail])
+                    if doubt > 1.0 - self.candidate_keep_threshold:
+                        doubted.append((c, replacement, doubt))
+                if not doubted:
+                    continue
                 unchanged = tables.unchanged_logp.get(key, tables.keep_logp.get(key[0], 0.0))
                 before, after = neighbours(view.tokens, a, z)
                 spun_fit = tables.context_logp(key, before, after)
@@ -376,10 +388,7 @@ class Seq2SeqEditor:
                 if ngram is not None and words is None:
                     words = ngram_words(view.tokens)
                     unit_logp = ngram.logprob(words)
-                for c in cands:
-                    replacement = match_apostrophes(_match_case(c.source, spun), spun, unit)
-                    if replacement == spun:
-                        continue
+                for c, replacement, doubt in doubted:
                     features = (
                         math.log(max(doubt, 1e-6)), c.logp, float(z - a), math.log(len(cands)), unchanged,
                         tables.context_logp(c.words, before, after) - spun_fit, math.log1p(tables.seen.get(key, 0)),
