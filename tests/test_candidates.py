@@ -251,7 +251,7 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     gates = (len(calibrate.EVIDENCE_CONFIDENCES) * len(calibrate.MIN_EVIDENCES) * len(calibrate.SURE_CONFIDENCES)
              * len(calibrate.DOCUMENT_EVIDENCES))
     assert len(record["grid"]) == (len(calibrate.KEEP_THRESHOLDS) * len(calibrate.CANDIDATE_KEEP_THRESHOLDS) * len(calibrate.MIN_CONFIDENCES)
-                                   + len(calibrate.GATE_KEEP_THRESHOLDS) * gates * len(calibrate.GATE_MIN_CONFIDENCES))
+                                   + len(calibrate.GATE_KEEP_THRESHOLDS) * gates * len(calibrate.GATE_MIN_CONFIDENCES) * 2)
     settings = json.loads((model / "config.json").read_text())["restore"]
     editor = Seq2SeqEditor.from_pretrained(str(model))
     assert editor.candidate_keep_threshold == settings["candidate_keep_threshold"]

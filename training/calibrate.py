@@ -53,10 +53,10 @@ from restore.text import protected_mask, tokenize
 from training.make_pairs import stable_hash
 
 KEEP_THRESHOLDS = (0.5, 0.3, 0.15, 0.05, 0.0)  # 0.0: no generated edits
-CANDIDATE_KEEP_THRESHOLDS = (0.99, 0.9, 0.7, 0.5)
+CANDIDATE_KEEP_THRESHOLDS = (0.999, 0.99, 0.9, 0.7, 0.5)
 MIN_CONFIDENCES = (0.0, 0.3, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 NEWS_SOURCES = ("wikinews", "current-events")
-# The unit gate's grid, tried with the most permissive candidate threshold only.
+# The unit gate's grid, tried with the two most permissive candidate thresholds only.
 GATE_KEEP_THRESHOLDS = (0.05, 0.0)
 GATE_MIN_CONFIDENCES = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8)
 EVIDENCE_CONFIDENCES = (0.3, 0.5)
@@ -240,7 +240,8 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
         ):
             gate = {"min_evidence": count, "evidence_confidence": evidence, "sure_confidence": sure,
                     "document_evidence": document}
-            add(keep, cand_keeps[0], floor, gate)
+            for cand_keep in cand_keeps[:2]:
+                add(keep, cand_keep, floor, gate)
     return rows, scorer
 
 
