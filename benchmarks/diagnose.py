@@ -16,7 +16,7 @@ the spinner made (a *gold span*) is known, then restores each unit and sorts the
 
 It also counts the edits made on words the spinner left alone (``false edits``), and how
 the confidences of the proposed-below-the-bar answers spread.  Each item is chosen as one
-document, as ``restore.fix`` chooses a text.  Needs a model whose editor has ``propose_all``
+document, as ``restore.fix`` chooses a text.  Needs a model whose editor has ``proposals``
 and ``choose_document`` (:class:`restore.model.editor.Seq2SeqEditor`).  Writes
 nothing; prints a table.
 """
@@ -79,7 +79,7 @@ def diagnose(restorer: Restorer, items: list[Item], profile: str, first_seed: in
             raise ValueError(f"item {item.id} was not spun with seed {first_seed + k} and profile {profile!r}")
         gold = [changed_part(result.text, s.spun_start, s.spun_end, s.clean) for s in result.spans]
         jobs = restorer._jobs(0, item.source)
-        proposals = [g + [c.edit for c in cs] for g, cs in editor.propose_all([j.text for j in jobs], [j.protected for j in jobs])]
+        proposals = editor.proposals([j.text for j in jobs], [j.protected for j in jobs])
         chosen = editor.choose_document(proposals) if jobs else []
         for job, proposed, made in zip(jobs, proposals, chosen):
             lo, hi = job.start, job.start + len(job.text)
@@ -127,8 +127,8 @@ def main(argv: list[str] | None = None) -> dict:
     suite = build_suites([args.suite], shared=args.shared)[0]
     items = suite.items[: args.limit] if args.limit else suite.items
     restorer = Restorer.from_pretrained(args.model)
-    if not callable(getattr(restorer.editor, "propose_all", None)):
-        parser.error(f"{args.model}: its editor cannot list its proposals (propose_all); use a seq2seq model")
+    if not callable(getattr(restorer.editor, "proposals", None)) or not callable(getattr(restorer.editor, "choose_document", None)):
+        parser.error(f"{args.model}: its editor cannot list its proposals (proposals, choose_document); use a seq2seq model")
     found = diagnose(restorer, items, PROFILES[args.suite], progress=not args.no_progress)
     print(f"{args.suite} ({len(items)} items), model {args.model}\n")
     print(report(found))

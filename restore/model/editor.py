@@ -246,16 +246,11 @@ class Seq2SeqEditor:
     def proposals(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[Edit]]:
         """Every edit each unit proposes (generated and candidate, possibly overlapping), with
         its confidence, before any choice: what :meth:`choose` and :meth:`choose_document`
-        choose from."""
-        out: list[list[Edit]] = []
-        for b in range(0, len(units), self.batch_size):
-            batch = units[b : b + self.batch_size]
-            masks = None if protected is None else protected[b : b + self.batch_size]
-            out.extend(self._propose_batch(batch, masks))
-        return out
+        choose from: :meth:`propose_all` with the candidates as edits."""
+        return [generated + [c.edit for c in candidates] for generated, candidates in self.propose_all(units, protected)]
 
     @torch.inference_mode()
-    def _propose_batch(self, units: list[str], protected: list[list[bool]] | None, raw: bool = False) -> list:
+    def _propose_batch(self, units: list[str], protected: list[list[bool]] | None) -> list:
         enc = self.tokenizer(
             units, truncation=True, max_length=self.max_length, padding=True,
             return_offsets_mapping=True, return_tensors="pt",
@@ -291,9 +286,7 @@ class Seq2SeqEditor:
             self._candidate_edits(units, views)
             if self.candidates is not None else [[] for _ in units]
         )
-        if raw:
-            return list(zip(generated, candidates))
-        return [g + [c.edit for c in cs] for g, cs in zip(generated, candidates)]
+        return list(zip(generated, candidates))
 
     def choose(self, edits: list[Edit]) -> list[Edit]:
         """The unit's edits to make, from all it proposed: :func:`gated` with this editor's settings."""
@@ -431,7 +424,7 @@ class Seq2SeqEditor:
         out = []
         for b in range(0, len(units), self.batch_size):
             masks = None if protected is None else protected[b : b + self.batch_size]
-            out.extend(self._propose_batch(units[b : b + self.batch_size], masks, raw=True))
+            out.extend(self._propose_batch(units[b : b + self.batch_size], masks))
         return out
 
     def _echo_segments(self, units: list[str], plans: list, todo: list[int]) -> list[list[list[int]]]:
