@@ -18,6 +18,20 @@ _URL = regex.compile(r"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b|\b[\w
 _NUMBER = regex.compile(r"[1-9]")  # the numbers spinners write for number words that news spells out
 _BEFORE_NUMBER = frozenset("([{\"'“‘—–")  # what may stand just before a standalone number
 _AFTER_NUMBER = frozenset(".,;:!?)]}\"'”’—–")  # ... and just after it
+# Where news keeps a figure even for one to nine (dates, times, measures, ranges, labels), a
+# digit is not a spun number word; see _figure_in_context.
+_MONTHS = frozenset(
+    "January February March April May June July August September October November December "
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
+)
+_MEASURES = frozenset(
+    "million billion trillion percent per cent am pm gmt utc inch inches feet foot ft mile miles mph km kph "
+    "kilometre kilometres kilometer kilometers metre metres meter meters cm mm kg kilogram kilograms gram grams "
+    "pound pounds lb lbs ton tons tonne tonnes degree degrees".split()
+)
+_AGES = frozenset("year years month months week weeks day days".split())
+_RANGE_WORDS = frozenset(["to", "or", "and", "-", "–", "—"])
+_SENTENCE_OPENERS = frozenset(".!?:;\"“‘'([{—–")
 _DOUBLE_QUOTES = {"“": "”", "„": "“", "«": "»", "»": "«", '"': '"', "‘": "’"}
 
 
@@ -92,7 +106,9 @@ def protected_mask(text: str, tokens: list[Token] | None = None) -> list[bool]:
     ``$2``, ``2%`` or ``2:30``) is not: spinners write number words as digits (``two`` →
     ``2``), so a restorer must be free to write them back.  News spells out one to nine and
     writes larger numbers in digits, so ``20`` stays protected although spinners write it
-    for ``twenty`` too.  No spinner table has a number among its entries, so the spinner
+    for ``twenty`` too, and so do dates, times, measures, ranges and labels, where news
+    writes figures for small numbers as well (``June 2``, ``7 a.m.``, ``2 to 4 inches``,
+    ``Day 3``).  No spinner table has a number among its entries, so the spinner
     still never changes one.
     """
     tokens = tokenize(text) if tokens is None else tokens
@@ -103,8 +119,15 @@ def protected_mask(text: str, tokens: list[Token] | None = None) -> list[bool]:
         while k < len(blocked) and blocked[k][1] <= tok.start:
             k += 1
         inside = k < len(blocked) and blocked[k][0] <= tok.start < blocked[k][1]
-        mask.append(inside or (is_protected_word(tok) and not _standalone_number(text, tok)))
+        mask.append(inside or (is_protected_word(tok) and not _spun_number(text, tokens, len(mask))))
     return mask
+
+
+def _spun_number(text: str, tokens: list[Token], k: int) -> bool:
+    """True if token ``k`` may be a number word a spinner wrote as a digit: a standalone
+    number of :data:`_NUMBER` (:func:`_standalone_number`) outside the contexts where news
+    writes figures anyway (:func:`_figure_in_context`)."""
+    return _standalone_number(text, tokens[k]) and not _figure_in_context(text, tokens, k)
 
 
 def _standalone_number(text: str, token: Token) -> bool:
@@ -122,3 +145,21 @@ def _standalone_number(text: str, token: Token) -> bool:
         return False
     beyond = text[token.end + 1] if token.end + 1 < len(text) else " "
     return not beyond.isdigit()
+
+
+def _figure_in_context(text: str, tokens: list[Token], k: int) -> bool:
+    """True where news style keeps a figure for a number of one to nine, judged by the words
+    around token ``k``: a date (``June 2``, ``Aug. 7``), a time or measure (``7 a.m.``,
+    ``4 inches``, ``5 million``, ``6 years old``), a range (``2 to 4``, ``1-2``), or a label
+    after a capitalised word inside a sentence (``Day 3``, ``Channel 5``)."""
+    at = lambda i: tokens[i].text if 0 <= i < len(tokens) else ""  # noqa: E731
+    previous, following = at(k - 1), at(k + 1)
+    if previous in _MONTHS or (previous == "." and at(k - 2) in _MONTHS):
+        return True
+    if following.lower() in _MEASURES or (following.lower() in ("a", "p") and at(k + 2) == "."):
+        return True
+    if following.lower() in _AGES and at(k + 2).lower() == "old":
+        return True
+    if (following in _RANGE_WORDS and at(k + 2).isdigit()) or (previous in _RANGE_WORDS and at(k - 2).isdigit()):
+        return True
+    return k >= 2 and tokens[k - 1].is_word and previous[:1].isupper() and at(k - 2) not in _SENTENCE_OPENERS

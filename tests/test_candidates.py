@@ -241,9 +241,11 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     shutil.copytree(tiny_model_dir, model)
     _with_toy_candidates(model, None, decoys=True)
     calibrate.main([str(model), "--pairs", str(toy_pairs_dir), "--samples", "12", "--clean_samples", "4",
-                    "--news_sources", "toy", "--news_samples", "6", "--no-progress"])
+                    "--news_sources", "toy", "--news_samples", "6", "--bound_quantile", "0.9", "--no-progress"])
     record = json.loads((model / "calibration.json").read_text())
     assert (record["samples"], record["news_samples"], record["clean_samples"]) == (12, 6, 4)
+    assert record["bound_quantile"] == 0.9
+    assert all(0.0 <= row["damage_upper"] <= 1.0 and 0.0 <= row["clean_changes_upper"] <= 1.0 for row in record["grid"])
     assert record["scorer_folds"] == calibrate.FOLDS  # the grid's confidences are cross-fitted
     scorer = CandidateScorer.from_dict(record["candidate_scorer"])
     assert len(scorer.mean) == len(CANDIDATE_FEATURES) and 0.0 < scorer([0.0] * len(CANDIDATE_FEATURES)) < 1.0
@@ -257,9 +259,12 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     assert editor.candidate_keep_threshold == settings["candidate_keep_threshold"]
     if settings["candidate_keep_threshold"] > 0:
         assert editor.candidate_scorer == scorer
-    # choosing again under bounds nothing meets takes the least damaging setting of the same grid
-    again = calibrate.main([str(model), "--reuse_grid", "--max_damage", "-1", "--max_clean_changes", "-1"])
-    assert again == min(record["grid"], key=lambda r: (r["damage"] + r["clean_changes"], -r["spin_removed"]))
+    # choosing again under bounds nothing meets takes the least damaging setting of the same grid, by its upper bounds
+    again = calibrate.main([str(model), "--reuse_grid", "--max_damage", "-1", "--max_clean_changes", "-1",
+                            "--bound_quantile", "0.9"])
+    assert again == min(record["grid"], key=lambda r: (r["damage_upper"] + r["clean_changes_upper"], -r["spin_removed"]))
+    with pytest.raises(SystemExit, match="quantile 0.9, not 0.5"):
+        calibrate.main([str(model), "--reuse_grid", "--bound_quantile", "0.5"])
     reused = json.loads((model / "calibration.json").read_text())
     assert reused["grid"] == record["grid"] and reused["candidate_scorer"] == record["candidate_scorer"]
     assert reused["scorer_folds"] == calibrate.FOLDS
@@ -270,6 +275,7 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     monkeypatch.setattr(export, "REPORT", report)
     card = export.update_card(model).read_text()
     assert f"through a scorer fitted without its fold of {calibrate.FOLDS}" in card
+    assert f"at the 0.9 quantile over {calibrate.BOOTSTRAPS:,} resamples of the dev documents: damage" in card
     assert "trigram fit lead" in card
     assert "ngram fit lead: constant on these units, so not read" in card  # no n-gram model beside it
     assert json.loads((model / "config.json").read_text())["restore"]["min_confidence"] == again["min_confidence"]
@@ -288,6 +294,25 @@ def test_units_are_restored_in_chunks_in_order(monkeypatch: pytest.MonkeyPatch) 
     units = [f"u{k}" for k in range(7)]
     out = calibrate.in_chunks(propose, units, [[True] * k for k in range(7)], "test", progress=False)
     assert out == [f"U{k}{k}" for k in range(7)] and calls == [3, 3, 1]
+
+
+def test_document_bootstrap_bounds_a_share_by_redrawing_whole_documents() -> None:
+    from training.calibrate import DocumentBootstrap, choose
+
+    # units 0-1 form one document with all the damage, units 2-5 are documents of their own
+    draws = DocumentBootstrap([0, 1, 2, 3, 4, 5], ["a", "a", "b", "c", "d", "e"], resamples=2000)
+    assert draws.documents == 5 and draws.weights.shape == (2000, 5)
+    assert (draws.weights.sum(axis=1) == 5).all()  # each resample draws as many documents as there are
+    damaged, kept = [3, 2, 0, 0, 0, 0], [50, 50, 100, 100, 100, 100]
+    measured = sum(damaged) / sum(kept)
+    median, high = draws.upper(damaged, kept, 0.5), draws.upper(damaged, kept, 0.95)
+    assert abs(median - measured) < 0.005 and high > measured + 0.005
+    assert draws.upper(damaged, kept, 0.95) == high  # seeded: the same resamples every time
+    assert draws.upper([0] * 6, kept, 0.99) == 0.0
+    assert DocumentBootstrap([], []).upper([], [], 0.9) == 0.0
+    rows = [{"spin_removed": 0.6, "damage": 0.008, "damage_upper": 0.011, "clean_changes": 0.0, "clean_changes_upper": 0.0},
+            {"spin_removed": 0.5, "damage": 0.007, "damage_upper": 0.009, "clean_changes": 0.0, "clean_changes_upper": 0.0}]
+    assert choose(rows, 0.01, 0.005) == rows[0] and choose(rows, 0.01, 0.005, upper=True) == rows[1]
 
 
 def test_calibration_units_add_fresh_news_spins_and_genuine_news(toy_pairs_dir: Path) -> None:

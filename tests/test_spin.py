@@ -84,6 +84,18 @@ def test_standalone_numbers_are_free_to_restore_but_never_spun():
     assert any("2" in spin("The two ships left.", seed=s, profile="news", rate=1.0) for s in range(20))
 
 
+def test_small_numbers_where_news_writes_figures_stay_protected():
+    """Dates, times, measures, ranges and labels keep their figures in news even for one to nine."""
+    def free(text: str) -> list[str]:
+        tokens = tokenize(text)
+        return [t.text for t, p in zip(tokens, protected_mask(text, tokens)) if not p and t.text.isdigit()]
+
+    assert free("The 2 teams met on June 2, on Aug. 7 and at 7 a.m. and 3 p.m.") == ["2"]
+    assert free("Expect 2 to 4 inches, up to 6 inches, 5 million, 3 percent and 8 years old; 9 years passed.") == ["9"]
+    assert free("On Day 3 they watched Channel 5 with 2 friends.") == ["2"]
+    assert free("In 3 days, 4 of them left.") == ["3", "4"]  # a capital that opens the sentence is no label
+
+
 def test_deterministic_and_seed_dependent():
     outs = {spin(NEWS, seed=s) for s in range(6)}
     assert len(outs) > 1

@@ -429,14 +429,20 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
         head += (
             "## Calibration\n\n"
             f"`python -m training.calibrate` on {_calibration_units(record)} "
-            f"(damage ≤ {record['max_damage']}, unspun words changed ≤ {record['max_clean_changes']}) chose "
+            f"(damage ≤ {record['max_damage']}, unspun words changed ≤ {record['max_clean_changes']}"
+            + (f", both at the {record['bound_quantile']} quantile over resampled documents" if record.get("bound_quantile") else "")
+            + ") chose "
             f"keep_threshold {best['keep_threshold']}"
             + (" (no token is tagged, so the decoder writes nothing: every edit is a candidate of the tables)"
                if best["keep_threshold"] <= 0 else "")
             + ", candidate_keep_threshold "
             f"{best.get('candidate_keep_threshold')} and min_confidence {best['min_confidence']}{_gate_words(best)}: spin removed "
             f"{best['spin_removed']:.3f}, damage {best['damage']:.4f}, unspun words changed {best['clean_changes']:.4f} "
-            "there. The whole grid is in `calibration.json`.\n\n"
+            "there"
+            + (f" (at the {record['upper_quantile']} quantile over {record.get('bootstraps', 0):,} resamples of the dev documents: damage "
+               f"{best['damage_upper']:.4f}, unspun words changed {best['clean_changes_upper']:.4f})"
+               if "damage_upper" in best and record.get("upper_quantile") else "")
+            + ". The whole grid is in `calibration.json`.\n\n"
         )
         if record.get("candidate_scorer"):
             scorer = CandidateScorer.from_dict(record["candidate_scorer"])
