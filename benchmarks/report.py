@@ -84,8 +84,8 @@ def failure_examples(
 
 
 # -- rendering ------------------------------------------------------------------------------
-def _pct(x) -> str:
-    return "–" if x is None else f"{100 * x:.1f}%"
+def _pct(x, digits: int = 1) -> str:
+    return "–" if x is None else f"{100 * x:.{digits}f}%"
 
 
 def _num(x, digits: int = 3) -> str:
@@ -109,7 +109,7 @@ def score_table(run: dict, suite: str) -> str:
         if has_reference:
             rows.append(
                 f"| {name} | {_pct(scores['spin_removed'])} | {_num(scores['precision'])} | {_num(scores['recall'])} "
-                f"| {_num(scores['f0.5'])} | {_pct(scores['damage'])} | {_pct(scores['wer'])} ({_pct(scores['source_wer'])}) "
+                f"| {_num(scores['f0.5'])} | {_pct(scores['damage'], 2)} | {_pct(scores['wer'])} ({_pct(scores['source_wer'])}) "
                 f"| {_num(scores['bleu'], 1)} | {_num(scores['chrf'], 1)} | {_int(scores['words_per_s'])} | {_int(peak)} |"
             )
         else:

@@ -182,7 +182,7 @@ def test_update_card_takes_scores_from_the_report(tiny_model_dir: Path, tmp_path
     monkeypatch.setattr(export, "REPORT", report)
     export.update_card(model)
     card = (model / "README.md").read_text()
-    assert "| news | seq2seq | 0.610 | 0.004 | 0.800 | 0.600 | 0.750 | 1,234 |" in card
+    assert "| news | seq2seq | 0.610 | 0.0040 | 0.800 | 0.600 | 0.750 | 1,234 |" in card
     assert "(the network in bfloat16, as" in card  # words/s depend on it
     assert card.count("## Benchmark") == 1 and "Learning curve" in card
 

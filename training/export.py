@@ -96,8 +96,8 @@ def training_seconds(log_history: list[dict]) -> float | None:
     return None if last is None else total + last
 
 
-def _fmt(value) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else str(value if value is not None else "")
+def _fmt(value, digits: int = 3) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value if value is not None else "")
 
 
 def _wall_time(summary: dict, state: dict) -> str:
@@ -261,7 +261,7 @@ def benchmark_lines() -> list[str]:
             row = systems.get(name)
             if row and "damage" in row:
                 lines.append(
-                    f"| {suite} | {name} | {_fmt(row.get('spin_removed'))} | {_fmt(row.get('damage'))} | "
+                    f"| {suite} | {name} | {_fmt(row.get('spin_removed'))} | {_fmt(row.get('damage'), 4)} | "
                     f"{_fmt(row.get('precision'))} | {_fmt(row.get('recall'))} | {_fmt(row.get('f0.5'))} | "
                     f"{row.get('words_per_s', 0):,.0f} |"
                 )
