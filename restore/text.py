@@ -127,7 +127,7 @@ def _spun_number(text: str, tokens: list[Token], k: int) -> bool:
     """True if token ``k`` may be a number word a spinner wrote as a digit: a standalone
     number of :data:`_NUMBER` (:func:`_standalone_number`) outside the contexts where news
     writes figures anyway (:func:`_figure_in_context`)."""
-    return _standalone_number(text, tokens[k]) and not _figure_in_context(text, tokens, k)
+    return _standalone_number(text, tokens[k]) and not _figure_in_context(tokens, k)
 
 
 def _standalone_number(text: str, token: Token) -> bool:
@@ -147,7 +147,7 @@ def _standalone_number(text: str, token: Token) -> bool:
     return not beyond.isdigit()
 
 
-def _figure_in_context(text: str, tokens: list[Token], k: int) -> bool:
+def _figure_in_context(tokens: list[Token], k: int) -> bool:
     """True where news style keeps a figure for a number of one to nine, judged by the words
     around token ``k``: a date (``June 2``, ``Aug. 7``), a time or measure (``7 a.m.``,
     ``4 inches``, ``5 million``, ``6 years old``), a range (``2 to 4``, ``1-2``), or a label
