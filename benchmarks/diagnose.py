@@ -1,24 +1,23 @@
-"""Where a model's errors on spun news come from, span by span.
+"""Where a model's misses come from, gold span by gold span.
 
-    python -m benchmarks.diagnose [--model restore/models/default] [--suite news] [--limit 0]
+    python -m benchmarks.diagnose [--model restore/models/default] [--suite news-unseen] [--limit 0]
 
-Re-spins each item of a spun suite with the seed and profile that built it, so every change
-the spinner made (a *gold span*) is known, then restores each unit and sorts the gold spans:
+Every spun suite knows where its spinner changed words (``Item.gold``, :mod:`benchmarks.suites`).
+Each item is restored as ``restore.fix`` restores a text (chosen as one document), and each gold
+span is sorted:
 
-* ``restored``: an edit made gives the clean words back (an edit over several adjacent
-  spans must give them all back; words a span shares with its clean side at its edges, as
-  in ``in the`` → ``within the``, need not be part of the edit);
-* ``wrong replacement``: an edit touched the span but wrote something else;
-* ``proposed below the bar``: no edit touched it, yet the right replacement was among the
-  editor's proposals (generated or candidate), with too low a confidence or held back by the
-  unit gate;
-* ``never proposed``: the right replacement was not among the proposals at all.
+* ``restored``: an edit made gives the clean words back (an edit over several adjacent spans must
+  give them all back; words a span shares with its clean side at its edges, as in ``in the`` →
+  ``within the``, need not be part of the edit);
+* ``wrong choice``: an edit touched the span but wrote something else;
+* ``reachable but rejected``: no edit touched it, yet the right replacement was among the
+  editor's proposals (generated or candidate), with too low a confidence or held back by a gate;
+* ``unreachable``: the right replacement was not among the proposals at all.
 
-It also counts the edits made on words the spinner left alone (``false edits``), and how
-the confidences of the proposed-below-the-bar answers spread.  Each item is chosen as one
-document, as ``restore.fix`` chooses a text.  Needs a model whose editor has ``proposals``
-and ``choose_document`` (:class:`restore.model.editor.Seq2SeqEditor`).  Writes
-nothing; prints a table.
+It also counts the edits made on words the spinner left alone (``false edits``), and how the
+confidences of the rejected right answers spread.  Needs a model whose editor has ``proposals``
+and ``choose_document`` (:class:`restore.model.editor.Seq2SeqEditor`).  Writes nothing; prints a
+table.
 """
 
 from __future__ import annotations
@@ -26,100 +25,68 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-from benchmarks.suites import NEWS_PROFILE, SEED, UNSEEN_PROFILE, Item, build_suites
-from restore.edits import Edit, shared_edges
+from benchmarks.spans import restores
+from benchmarks.suites import SUITE_NAMES, Item, build_suites
+from restore.edits import Edit
 from restore.restorer import DEFAULT_MODEL_DIR, Restorer
-from restore.spin import spin
-from restore.text import tokenize
 
-PROFILES = {"news": NEWS_PROFILE, "news-unseen-profile": UNSEEN_PROFILE}
-OUTCOMES = ("restored", "wrong replacement", "proposed below the bar", "never proposed")
+OUTCOMES = ("restored", "wrong choice", "reachable but rejected", "unreachable")
 CONFIDENCE_STEPS = (0.3, 0.5, 0.6, 0.7, 0.8)
+SPUN_SUITES = tuple(n for n in SUITE_NAMES if not n.startswith("clean") and n != "seed")
 
 
-def changed_part(spun: str, start: int, end: int, clean: str) -> tuple[int, int, str]:
-    """A gold span ``spun[start:end]`` → ``clean`` without the words both sides share at its
-    edges (:func:`restore.edits.shared_edges`, case aside): the spinner's ``in the`` →
-    ``within the`` is the change ``in`` → ``within``, which an edit ``within`` → ``in`` gives back."""
-    outer, inner = tokenize(spun[start:end]), tokenize(clean)
-    head, tail = shared_edges([t.text.lower() for t in outer], [t.text.lower() for t in inner])
-    if not head and not tail:
-        return start, end, clean
-    o, i = outer[head : len(outer) - tail], inner[head : len(inner) - tail]
-    return start + o[0].start, start + o[-1].end, clean[i[0].start : i[-1].end]
-
-
-def gives_back(edit: Edit, unit: str, gold: list[tuple[int, int, str]]) -> bool:
-    """True if ``edit`` writes exactly what the gold spans inside it give back (``gold``:
-    (start, end, clean words) in ``unit``), with the first letter's case aside.  An edit that
-    runs over several adjacent spun spans restores them all; one that cuts a span does not."""
-    if any(a < edit.end and edit.start < z and not (edit.start <= a and z <= edit.end) for a, z, _ in gold):
-        return False
-    expected, at = [], edit.start
-    for a, z, clean in sorted(g for g in gold if edit.start <= g[0] and g[1] <= edit.end):
-        expected += [unit[at:a], clean]
-        at = z
-    expected.append(unit[at : edit.end])
-    return edit.after.lower() == "".join(expected).lower()
-
-
-def diagnose(restorer: Restorer, items: list[Item], profile: str, first_seed: int = SEED,
-             progress: bool = False) -> dict:
-    """Counts of :data:`OUTCOMES` over the gold spans of ``items`` (item ``k`` spun with seed
-    ``first_seed + k``), ``false edits``, and ``below bar confidences``: the best confidence
-    of the right answer for each span proposed below the bar.  ``progress``: a bar over the items."""
+def diagnose(restorer: Restorer, items: list[Item], progress: bool = False) -> dict:
+    """Counts of :data:`OUTCOMES` over the gold spans of ``items`` (each item must carry
+    ``gold``), ``false edits``, and ``rejected confidences``: the best confidence of the right
+    answer for each reachable-but-rejected span.  ``progress``: a bar over the items."""
     from tqdm.auto import tqdm
 
     editor = restorer.editor
     counts: Counter = Counter()
-    below: list[float] = []
-    for k, item in enumerate(tqdm(items, desc="diagnose", unit="item", disable=not progress)):
-        result = spin(item.reference, seed=first_seed + k, profile=profile, return_spans=True)
-        if result.text != item.source:
-            raise ValueError(f"item {item.id} was not spun with seed {first_seed + k} and profile {profile!r}")
-        gold = [changed_part(result.text, s.spun_start, s.spun_end, s.clean) for s in result.spans]
+    rejected: list[float] = []
+    for item in tqdm(items, desc="diagnose", unit="item", disable=not progress):
+        if item.gold is None:
+            raise ValueError(f"item {item.id} has no gold spans: diagnose needs a spun suite")
         jobs = restorer._jobs(0, item.source)
-        proposals = editor.proposals([j.text for j in jobs], [j.protected for j in jobs])
+        proposals = editor.proposals([j.text for j in jobs], [j.protected for j in jobs]) if jobs else []
         chosen = editor.choose_document(proposals) if jobs else []
         for job, proposed, made in zip(jobs, proposals, chosen):
             lo, hi = job.start, job.start + len(job.text)
-            inside = [(a - lo, z - lo, clean) for a, z, clean in gold if lo <= a and z <= hi]
-            for a, z, _ in inside:
-                def restores(e: Edit) -> bool:
-                    return e.start <= a and z <= e.end and gives_back(e, job.text, inside)
-
-                right = [e.confidence for e in proposed if restores(e)]
-                if any(restores(e) for e in made):
+            inside = [(a - lo, z - lo, clean) for a, z, clean in item.gold if lo <= a and z <= hi]
+            for span in inside:
+                a, z, _ = span
+                right = [e.confidence for e in proposed if restores(e, span, job.text, inside)]
+                if any(restores(e, span, job.text, inside) for e in made):
                     counts["restored"] += 1
                 elif any(e.start < z and a < e.end for e in made):
-                    counts["wrong replacement"] += 1
+                    counts["wrong choice"] += 1
                 elif right:
-                    counts["proposed below the bar"] += 1
-                    below.append(max(right))
+                    counts["reachable but rejected"] += 1
+                    rejected.append(max(right))
                 else:
-                    counts["never proposed"] += 1
+                    counts["unreachable"] += 1
             counts["false edits"] += sum(not any(e.start < z and a < e.end for a, z, _ in inside) for e in made)
     return {**{o: counts[o] for o in OUTCOMES}, "gold spans": sum(counts[o] for o in OUTCOMES),
-            "false edits": counts["false edits"], "below bar confidences": below}
+            "false edits": counts["false edits"], "rejected confidences": rejected}
 
 
 def report(found: dict) -> str:
-    """The counts as a markdown table, with the spread of the below-the-bar confidences."""
+    """The counts as a markdown table, with the spread of the rejected right answers' confidences."""
     total = max(1, found["gold spans"])
     lines = ["| gold spans | count | share |", "| --- | --- | --- |"]
     lines += [f"| {o} | {found[o]:,} | {found[o] / total:.1%} |" for o in OUTCOMES]
     lines += [f"| (false edits on words the spinner left alone) | {found['false edits']:,} | |", ""]
-    below = found["below bar confidences"]
-    if below:
-        spread = ", ".join(f"≥ {q}: {sum(c >= q for c in below):,}" for q in CONFIDENCE_STEPS)
-        lines.append(f"Right answers proposed below the bar, by their best confidence: {spread} (of {len(below):,}).")
+    rejected = found["rejected confidences"]
+    if rejected:
+        spread = ", ".join(f"≥ {q}: {sum(c >= q for c in rejected):,}" for q in CONFIDENCE_STEPS)
+        lines.append(f"Right answers proposed but rejected, by their best confidence: {spread} (of {len(rejected):,}).")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder or Hub id")
-    parser.add_argument("--suite", default="news", choices=sorted(PROFILES), help="spun suite to diagnose")
+    parser.add_argument("--suite", default="news-unseen", choices=SPUN_SUITES, help="spun suite to diagnose")
     parser.add_argument("--limit", type=int, default=0, help="first N items only (0: all)")
     parser.add_argument("--shared", default=None, help="the shared data folder (default: as benchmarks.run)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -129,7 +96,7 @@ def main(argv: list[str] | None = None) -> dict:
     restorer = Restorer.from_pretrained(args.model)
     if not callable(getattr(restorer.editor, "proposals", None)) or not callable(getattr(restorer.editor, "choose_document", None)):
         parser.error(f"{args.model}: its editor cannot list its proposals (proposals, choose_document); use a seq2seq model")
-    found = diagnose(restorer, items, PROFILES[args.suite], progress=not args.no_progress)
+    found = diagnose(restorer, items, progress=not args.no_progress)
     print(f"{args.suite} ({len(items)} items), model {args.model}\n")
     print(report(found))
     return found

@@ -8,6 +8,10 @@ compare it against ``rss_loaded_mb`` (resident memory just after the system load
 identity system (the floor).  Throughput is the source words (whitespace-separated) of a suite
 over the wall time of the ``restore`` calls on it; loading and one warm-up call on the first
 text (lazy initialisation) are excluded and reported as ``load_s``.
+
+After the timed pass, untimed: each system restores its own outputs again (``stable``: whether
+a second pass changes nothing, per text), and a system with ``considered`` lists every
+replacement it weighed for the suites that ask for it (the report's reachability).
 """
 
 from __future__ import annotations
@@ -26,8 +30,13 @@ def _mb(n_bytes: float) -> float:
     return round(n_bytes / 2**20, 1)
 
 
-def run_system(name: str, suites: list[tuple[str, list[str]]], progress: bool = True) -> dict:
-    """Load system ``name`` and restore every suite's texts; outputs, timings, memory."""
+SuitePayload = tuple[str, list[str], bool]
+"""(suite name, texts, whether to list what the system considered)."""
+
+
+def run_system(name: str, suites: list[SuitePayload], progress: bool = True) -> dict:
+    """Load system ``name`` and restore every suite's texts; outputs, timings, memory, then
+    (untimed) the second-pass stability and what the system considered."""
     import psutil
     from tqdm import tqdm
 
@@ -38,12 +47,12 @@ def run_system(name: str, suites: list[tuple[str, list[str]]], progress: bool = 
         system = REGISTRY[name]()
     except SystemUnavailable as e:
         return {"status": "skipped", "note": str(e)}
-    warm_up = next((texts[0] for _, texts in suites if texts), "")
+    warm_up = next((texts[0] for _, texts, _ in suites if texts), "")
     system.restore([warm_up])
     load_s = time.perf_counter() - start
     rss_loaded = psutil.Process().memory_info().rss
     runs: dict[str, dict] = {}
-    for suite, texts in suites:
+    for suite, texts, _ in suites:
         outputs: list[str] = []
         seconds = 0.0
         with tqdm(total=len(texts), desc=f"{name:>10} {suite}", unit="text", leave=False,
@@ -63,6 +72,15 @@ def run_system(name: str, suites: list[tuple[str, list[str]]], progress: bool = 
             "words_per_s": words / seconds if seconds > 0 else None,
         }
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    for suite, texts, wants_considered in suites:
+        run = runs[suite]
+        again: list[str] = []
+        for i in tqdm(range(0, len(texts), CHUNK), desc=f"{name:>10} {suite} again", leave=False,
+                      disable=not progress, file=sys.stderr):
+            again.extend(system.restore(run["outputs"][i : i + CHUNK]))
+        run["stable"] = [a == b for a, b in zip(again, run["outputs"])]
+        if wants_considered and callable(getattr(system, "considered", None)):
+            run["considered"] = system.considered(texts)
     return {
         "status": "ok",
         "info": system.info(),
@@ -73,7 +91,7 @@ def run_system(name: str, suites: list[tuple[str, list[str]]], progress: bool = 
     }
 
 
-def run_isolated(name: str, suites: list[tuple[str, list[str]]], progress: bool = True) -> dict:
+def run_isolated(name: str, suites: list[SuitePayload], progress: bool = True) -> dict:
     """:func:`run_system` in a fresh spawned process; an exception comes back as status ``error``."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         try:

@@ -96,8 +96,9 @@ def _int(x) -> str:
     return "–" if x is None else f"{x:,.0f}"
 
 
-SCORE_HEADER = "| system | spin removed | P | R | F0.5 | damage | WER (spun) | BLEU | chrF | words/s | peak MB |"
-CHANGE_HEADER = "| system | tokens changed | share changed | words/s | peak MB |"
+SCORE_HEADER = ("| system | spin removed | reachability | P | R | F0.5 | damage | WER (spun) | BLEU | chrF | stable "
+                "| words/s | peak MB |")
+CHANGE_HEADER = "| system | tokens changed | share changed | stable | words/s | peak MB |"
 
 
 def score_table(run: dict, suite: str) -> str:
@@ -108,14 +109,16 @@ def score_table(run: dict, suite: str) -> str:
         peak = run["systems"][name].get("peak_rss_mb")
         if has_reference:
             rows.append(
-                f"| {name} | {_pct(scores['spin_removed'])} | {_num(scores['precision'])} | {_num(scores['recall'])} "
+                f"| {name} | {_pct(scores['spin_removed'])} | {_pct(scores.get('reachability'))} "
+                f"| {_num(scores['precision'])} | {_num(scores['recall'])} "
                 f"| {_num(scores['f0.5'])} | {_pct(scores['damage'], 2)} | {_pct(scores['wer'])} ({_pct(scores['source_wer'])}) "
-                f"| {_num(scores['bleu'], 1)} | {_num(scores['chrf'], 1)} | {_int(scores['words_per_s'])} | {_int(peak)} |"
+                f"| {_num(scores['bleu'], 1)} | {_num(scores['chrf'], 1)} | {_pct(scores.get('stable'))} "
+                f"| {_int(scores['words_per_s'])} | {_int(peak)} |"
             )
         else:
             rows.append(
                 f"| {name} | {scores['changed']} of {scores['source_tokens']} tokens | {_pct(scores['changed_share'])} "
-                f"| {_int(scores['words_per_s'])} | {_int(peak)} |"
+                f"| {_pct(scores.get('stable'))} | {_int(scores['words_per_s'])} | {_int(peak)} |"
             )
     header = SCORE_HEADER if has_reference else CHANGE_HEADER
     sep = "|" + "---|" * (header.count("|") - 1)
@@ -182,7 +185,10 @@ def render_markdown(run: dict) -> str:
         "P/R/F0.5 on edit blocks (a system block counts only with the gold span and replacement); damage = share "
         "of tokens that needed no change that the system changed; WER, BLEU and chrF (sacrebleu) against the "
         "reference, with the spun input's WER in brackets. Tokens are restore.text.tokenize's words and "
-        "punctuation marks, case-sensitive. Without a reference (`seed`) the table counts the tokens changed.",
+        "punctuation marks, case-sensitive. Without a reference (`seed`) the table counts the tokens changed. "
+        "Reachability = share of the suite's gold spun spans whose clean words are among the replacements the "
+        "system considered (any source, made or not; `–`: the system lists none). Stable = share of units that a "
+        "second pass over the system's own output leaves unchanged (idempotence).",
         "",
         "## Failures",
         "",
@@ -196,8 +202,14 @@ def render_markdown(run: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(run: dict, path: Path, suite: str = "news") -> bool:
-    """Spin removed on ``suite`` against words/s, one point per system; False if nothing to plot."""
+PLOT_SUITES = ("news-unseen", "news")
+
+
+def plot(run: dict, path: Path, suite: str | None = None) -> bool:
+    """Spin removed on ``suite`` (default: the first of :data:`PLOT_SUITES` in the run, else its
+    first suite) against words/s, one point per system; False if nothing to plot."""
+    if suite is None:
+        suite = next((s for s in PLOT_SUITES if s in run["scores"]), next(iter(run["scores"]), ""))
     points = [
         (name, s["words_per_s"], s["spin_removed"])
         for name, s in run["scores"].get(suite, {}).items()

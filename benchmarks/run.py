@@ -25,6 +25,7 @@ from pathlib import Path
 
 from benchmarks import report
 from benchmarks.measure import run_isolated
+from benchmarks.spans import reachable
 from benchmarks.suites import SIZES, SUITE_NAMES, Suite, build_suites, load_suites_file
 from benchmarks.systems import REGISTRY
 from benchmarks.systems.seq2seq import MODEL_ENV
@@ -33,13 +34,30 @@ METRIC_DIR = Path(__file__).resolve().parent / "metrics" / "restoration"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"
 PACKAGES = ("evaluate", "sacrebleu", "rapidfuzz", "torch", "transformers", "pocketsphinx", "ufal.kenlm")
 ABOUT = {
-    "news": "Held-out news paragraphs (NTREX + held-out Wikinews) spun with the default profile.",
-    "news-unseen-profile": "The same paragraphs spun with `moby`, a profile no training pair uses.",
-    "tortured": "Held-out sentences first, then others, with a real tortured phrase (pps-dev) put in; "
-    "the pps-dev list also feeds the `tortured` training profile, so this measures known phrases in new contexts.",
+    "news-unseen": "Held-out news paragraphs (NTREX + held-out Wikinews) spun with `heldout`, a profile built to "
+    "resemble a commercial spinner from resources that no training pair, candidate table or calibration uses "
+    "(a held-out team phrase table, common Moby synonyms). The headline.",
+    "news-unseen-moby": "The same paragraphs spun with `moby` (loose Moby senses), also unseen and harder.",
+    "news": "The same paragraphs spun with the default `news` profile, which training uses (in-distribution).",
+    "tortured-unseen": "Held-out sentences first, then others, with a real tortured phrase put in from the 25% of "
+    "the pps-dev list that tables and calibration never see (the shipped weights were trained before the split "
+    "and may have seen some of them in training pairs).",
+    "tortured": "The same with the other 75% of the pps-dev list, which feeds the `tortured` training profile and "
+    "the candidate tables: known phrases in new contexts.",
     "clean": "Unspun held-out news: every change is a false edit.",
+    "clean-speeches": "Unspun paragraphs of UN General Debate speeches of make_pairs' test split (never trained on).",
+    "clean-fiction": "Unspun paragraphs of the Gutenberg book in make_pairs' test split (never trained on).",
     "seed": "The real spun article in seeds/ (no clean original): tokens changed.",
 }
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A replacement a system considered: ``text[start:end]`` → ``after``."""
+
+    start: int
+    end: int
+    after: str
 
 
 @dataclass
@@ -142,6 +160,9 @@ def score(suites: list[Suite], systems: dict, n_examples: int) -> tuple[dict, di
             s = metric.compute(sources=sources, predictions=predictions, references=gold)
             if not has_reference:
                 s = {k: s[k] for k in ("changed", "changed_share", "source_tokens", "units")}
+            stable = run.pop("stable", None)
+            s["stable"] = sum(stable) / len(stable) if stable else None
+            s.update(reachability(suite, run.pop("considered", None)))
             scores[suite.name][name] = {**s, "words_per_s": run["words_per_s"], "seconds": run["seconds"]}
             refs = references if has_reference else [None] * len(sources)
             found = report.failure_examples(ids, sources, predictions, refs, k=n_examples)
@@ -150,6 +171,21 @@ def score(suites: list[Suite], systems: dict, n_examples: int) -> tuple[dict, di
             if not has_reference:
                 seed_outputs.setdefault(name, {}).update(zip(ids, predictions))
     return scores, examples, seed_outputs
+
+
+def reachability(suite: Suite, considered: list | None) -> dict:
+    """``reachability``: the share of the suite's gold spans whose clean words one of the
+    replacements the system considered gives back (:func:`benchmarks.spans.reachable`), with
+    ``gold_spans`` and ``reachable_spans``; empty without gold spans or a ``considered`` list."""
+    if considered is None or not any(it.gold for it in suite.items):
+        return {}
+    found = total = 0
+    for item, weighed in zip(suite.items, considered):
+        if item.gold:
+            replacements = [Replacement(a, z, after) for a, z, after in weighed]
+            found += sum(reachable(replacements, item.source, list(item.gold)))
+            total += len(item.gold)
+    return {"reachability": found / total if total else None, "gold_spans": total, "reachable_spans": found}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     if not suites:
         print("benchmarks.run: no suites to run", file=sys.stderr)
         return 2
-    payload = [(s.name, [it.source for it in s.items]) for s in suites]
+    payload = [(s.name, [it.source for it in s.items], any(it.gold for it in s.items)) for s in suites]
     systems: dict[str, dict] = {}
     for name in args.systems:
         print(f"running {name} on {', '.join(f'{s.name} ({len(s.items)})' for s in suites)}", file=sys.stderr)

@@ -3,16 +3,27 @@
 Built from the shared data folder (``--shared``; by default ``../shared`` beside the repository,
 then ``/work/shared``), never from anything that enters training:
 
-- ``news``: held-out news paragraphs (NTREX-128 newstest2019 sentences grouped three by three,
-  plus the Wikinews documents that ``training.make_pairs`` keeps out of training), spun with the
-  default ``news`` profile and a fixed seed.
-- ``news-unseen-profile``: the same paragraphs spun with ``moby``, a profile training never sees.
+- ``news-unseen``: held-out news paragraphs (NTREX-128 newstest2019 sentences grouped three by
+  three, plus the Wikinews documents that ``training.make_pairs`` keeps out of training), spun
+  with ``heldout``, a profile built to resemble a commercial spinner from resources that no
+  training pair, candidate table or calibration uses (:mod:`training.heldout`): the headline.
+- ``news-unseen-moby``: the same paragraphs spun with ``moby`` (loose Moby senses; also unseen,
+  and harder: few of its substitutions are in any table of ours).
+- ``news``: the same paragraphs spun with the default ``news`` profile, which training uses.
 - ``tortured``: held-out sentences (then others) containing an ``expected`` phrase of the
-  Problematic Paper Screener list (``pps-dev.tsv``, n_papers ≥ 1), with that phrase replaced by
-  its real tortured form (case-sensitive, whole words; a seeded choice among its forms, at most
-  :data:`PER_PHRASE` sentences per phrase).
+  Problematic Paper Screener list (``pps-dev.tsv``, n_papers ≥ 1) that training uses, with that
+  phrase replaced by its real tortured form (case-sensitive, whole words; a seeded choice among
+  its forms, at most :data:`PER_PHRASE` sentences per phrase).
+- ``tortured-unseen``: the same with the phrases the list holds out of training, tables and
+  calibration (:func:`training.heldout.is_heldout_phrase`).
 - ``clean``: other held-out news paragraphs, unspun (reference = source): false edits.
+- ``clean-speeches``, ``clean-fiction``: unspun paragraphs of UN General Debate speeches and
+  Gutenberg books from documents of ``training.make_pairs``'s test split (never trained on).
 - ``seed``: the real spun article(s) in ``seeds/``; no reference (words changed are reported).
+
+Every spun item carries its gold spans (``Item.gold``: where in the source the spinner changed
+words, and the clean words), from which the report counts reachability and
+``benchmarks.diagnose`` sorts the misses.
 
 ``quick`` suites are prefixes of the full ones.  Bump :data:`VERSION` whenever what a suite
 holds changes; each suite's signature also carries a hash of its content, so a change in the
@@ -31,16 +42,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from benchmarks.spans import gold_span
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-VERSION = 1
+VERSION = 2
 SEED = 2019
-SUITE_NAMES = ("news", "news-unseen-profile", "tortured", "clean", "seed")
+SUITE_NAMES = ("news-unseen", "news-unseen-moby", "news", "tortured-unseen", "tortured", "clean",
+               "clean-speeches", "clean-fiction", "seed")
 SIZES = {
-    "quick": {"news": 50, "news-unseen-profile": 50, "tortured": 50, "clean": 50},
-    "full": {"news": 300, "news-unseen-profile": 300, "tortured": 300, "clean": 200},
+    "quick": {"news-unseen": 50, "news-unseen-moby": 50, "news": 50, "tortured-unseen": 50, "tortured": 50,
+              "clean": 50, "clean-speeches": 25, "clean-fiction": 25},
+    "full": {"news-unseen": 300, "news-unseen-moby": 300, "news": 300, "tortured-unseen": 300, "tortured": 300,
+             "clean": 200, "clean-speeches": 100, "clean-fiction": 100},
 }
-NEWS_PROFILE = "news"
-UNSEEN_PROFILE = "moby"
+SPUN_PROFILES = {"news-unseen": "heldout", "news-unseen-moby": "moby", "news": "news"}
+"""The spun news suites and the spinner profile of each."""
+NEWS_PROFILE = SPUN_PROFILES["news"]
 PER_PHRASE = 3
 PARAGRAPH_WORDS = (15, 150)
 NTREX = "corpora/news/ntrex-newstest2019-en.txt.gz"
@@ -50,13 +67,20 @@ UN_SPEECHES = "corpora/ungdc/un-general-debate-part4.txt.gz"
 PPS = "tortured-phrases/pps-dev.tsv"
 
 
+Gold = tuple[tuple[int, int, str], ...]
+"""Spun spans of an item: (start, end) in its source and the clean words they replaced."""
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One unit of a suite: ``reference`` is None where no clean original exists."""
+    """One unit of a suite: ``reference`` is None where no clean original exists; ``gold``, where
+    known, every span of ``source`` that was spun and its clean words (words a span shares with
+    its clean side at its edges left out, as :func:`gold_span` does)."""
 
     id: str
     source: str
     reference: str | None
+    gold: Gold | None = None
 
 
 @dataclass
@@ -163,20 +187,28 @@ def heldout_paragraphs(shared: Path) -> list[tuple[str, str]]:
 
 def dev_paragraphs(shared: Path) -> list[tuple[str, str]]:
     """Held-out news paragraphs that no suite holds, for choosing settings (``training.calibrate
-    --dev_news``), never for scores: the pool after the full ``news`` and ``clean`` suites'
-    paragraphs, less any holding a sentence of the ``tortured`` suite.  Same sources as the
-    news suites, so what is chosen on them carries over; other paragraphs of a story may be
-    scored."""
+    --dev_news``), never for scores: the pool after the full news suites' and ``clean`` suite's
+    paragraphs, less any holding a sentence of the ``tortured`` or ``tortured-unseen`` suite.
+    Same sources as the news suites, so what is chosen on them carries over; other paragraphs of
+    a story may be scored."""
     pool = heldout_paragraphs(shared)
-    tortured = [it.reference for it in _tortured_suite(shared, SIZES["full"]["tortured"]).items]
+    tortured = [it.reference for held_out in (False, True)
+                for it in _tortured_suite(shared, SIZES["full"]["tortured"], held_out).items]
     start = SIZES["full"]["news"] + SIZES["full"]["clean"]
     return [(i, p) for i, p in pool[start:] if not any(t in p for t in tortured)]
 
 
-def _spun_suite(name: str, pool: list[tuple[str, str]], n: int, profile: str) -> Suite:
+def spun_item(item_id: str, clean: str, seed: int, profile: str) -> Item:
+    """``clean`` spun with ``profile`` and ``seed``, with its gold spans."""
     from restore.spin import spin
 
-    items = [Item(i, spin(p, seed=SEED + k, profile=profile), p) for k, (i, p) in enumerate(pool[:n])]
+    result = spin(clean, seed=seed, profile=profile, return_spans=True)
+    gold = tuple(gold_span(result.text, s.spun_start, s.spun_end, s.clean) for s in result.spans)
+    return Item(item_id, result.text, clean, gold)
+
+
+def _spun_suite(name: str, pool: list[tuple[str, str]], n: int, profile: str) -> Suite:
+    items = [spun_item(i, p, SEED + k, profile) for k, (i, p) in enumerate(pool[:n])]
     return Suite(name, items, {"profile": profile, "seed": SEED})
 
 
@@ -200,13 +232,19 @@ def _sentences(shared: Path) -> Iterator[tuple[str, str]]:
             yield from ((f"ungdc4:{k}:{a}", p[a:b]) for a, b in sentence_spans(p))
 
 
-def tortured_phrases(shared: Path) -> dict[str, list[str]]:
-    """expected phrase -> its tortured forms (n_papers ≥ 1), most frequent first."""
+def tortured_phrases(shared: Path, held_out: bool = False) -> dict[str, list[str]]:
+    """expected phrase -> its tortured forms (n_papers ≥ 1), most frequent first: the phrases
+    training may use, or with ``held_out`` only those it never sees
+    (:func:`training.heldout.is_heldout_phrase`)."""
+    from training.heldout import is_heldout_phrase
+
     forms: dict[str, list[tuple[int, str]]] = {}
     with open(shared / PPS, encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
             n = int(row["n_papers"]) if (row["n_papers"] or "").strip().isdigit() else 0
             expected, tortured = row["expected"].strip(), row["tortured"].strip()
+            if is_heldout_phrase(expected) != held_out:
+                continue
             if n >= 1 and expected and tortured and expected != tortured:
                 forms.setdefault(expected, []).append((n, tortured))
     return {e: [t for _, t in sorted(v, key=lambda x: (-x[0], x[1]))] for e, v in forms.items()}
@@ -227,13 +265,22 @@ def _find(sentence: str, phrase: str, start: int = 0) -> int:
 
 def torture(sentence: str, expected: str, tortured: str) -> str:
     """``sentence`` with every whole-word occurrence of ``expected`` replaced by ``tortured``."""
-    out, pos = [], 0
+    return torture_with_spans(sentence, expected, tortured)[0]
+
+
+def torture_with_spans(sentence: str, expected: str, tortured: str) -> tuple[str, tuple[tuple[int, int, str], ...]]:
+    """:func:`torture`, and the gold spans of the result (:func:`benchmarks.spans.gold_span`)."""
+    out, spans, pos, length = [], [], 0, 0
     hit = _find(sentence, expected)
     while hit >= 0:
         out += [sentence[pos:hit], tortured]
+        length += hit - pos
+        spans.append((length, length + len(tortured)))
+        length += len(tortured)
         pos = hit + len(expected)
         hit = _find(sentence, expected, pos)
-    return "".join(out) + sentence[pos:]
+    text = "".join(out) + sentence[pos:]
+    return text, tuple(gold_span(text, a, z, expected) for a, z in spans)
 
 
 def tortured_items(sentences: Iterable[tuple[str, str]], phrases: dict[str, list[str]], n: int, seed: int) -> list[Item]:
@@ -253,15 +300,39 @@ def tortured_items(sentences: Iterable[tuple[str, str]], phrases: dict[str, list
             if used.get(expected, 0) >= PER_PHRASE or _find(sentence, expected) < 0:
                 continue
             used[expected] = used.get(expected, 0) + 1
-            source = torture(sentence, expected, rng.choice(phrases[expected]))
-            items.append(Item(f"{sid}|{expected}", source, sentence))
+            source, gold = torture_with_spans(sentence, expected, rng.choice(phrases[expected]))
+            items.append(Item(f"{sid}|{expected}", source, sentence, gold))
             break
     return items
 
 
-def _tortured_suite(shared: Path, n: int) -> Suite:
-    items = tortured_items(_sentences(shared), tortured_phrases(shared), n, SEED)
-    return Suite("tortured", items, {"list": "pps-dev", "min_papers": 1, "per_phrase": PER_PHRASE, "seed": SEED})
+def _tortured_suite(shared: Path, n: int, held_out: bool = False) -> Suite:
+    from training.heldout import TORTURED_HELD_OUT_PERCENT
+
+    items = tortured_items(_sentences(shared), tortured_phrases(shared, held_out), n, SEED)
+    name = "tortured-unseen" if held_out else "tortured"
+    return Suite(name, items, {"list": "pps-dev", "held_out": f"{TORTURED_HELD_OUT_PERCENT}%" if held_out else "no",
+                               "min_papers": 1, "per_phrase": PER_PHRASE, "seed": SEED})
+
+
+def _test_split_paragraphs(shared: Path, source: str, n: int) -> list[tuple[str, str]]:
+    """Up to ``n`` paragraphs of a usable length from documents of ``training.make_pairs``'s test
+    split of ``source`` (one of its default sources): as many from each document, spread over
+    it, then in a fixed shuffled order."""
+    from training.make_pairs import DEFAULT_SOURCES, MakePairsArgs, doc_id, read_documents, split_of
+
+    rel, sample_by, _ = DEFAULT_SOURCES[source]
+    lo, hi = PARAGRAPH_WORDS
+    docs = []
+    for k, doc in enumerate(read_documents(shared / "corpora" / rel, sample_by)):
+        did = doc_id(source, k)
+        if split_of(did, MakePairsArgs.validation_percent, MakePairsArgs.test_percent) == "test":
+            docs.append([(f"{did}:{j}", p.strip()) for j, p in enumerate(doc.split("\n")) if lo <= len(p.split()) <= hi])
+    share = -(-n // max(1, len(docs)))
+    pool = [item for paragraphs in docs
+            for item in paragraphs[:: max(1, len(paragraphs) // share)][:share]]
+    random.Random(SEED).shuffle(pool)
+    return pool[:n]
 
 
 def _seed_suite() -> Suite:
@@ -284,16 +355,18 @@ def build_suites(
     n_news = SIZES["full"]["news"]
     suites: list[Suite] = []
     for name in names:
-        if name == "news":
-            suites.append(_spun_suite(name, pool, sizes[name], NEWS_PROFILE))
-        elif name == "news-unseen-profile":
-            suites.append(_spun_suite(name, pool, sizes[name], UNSEEN_PROFILE))
+        if name in SPUN_PROFILES:
+            suites.append(_spun_suite(name, pool, sizes[name], SPUN_PROFILES[name]))
+        elif name in CLEAN_REGISTERS:
+            source = CLEAN_REGISTERS[name]
+            items = [Item(i, p, p, ()) for i, p in _test_split_paragraphs(root, source, sizes[name])]  # type: ignore[arg-type]
+            suites.append(Suite(name, items, {"profile": "none", "source": source, "split": "test"}))
         elif name == "clean":
             rest = pool[n_news:] if len(pool) >= n_news + sizes[name] else pool
-            items = [Item(i, p, p) for i, p in rest[: sizes[name]]]
+            items = [Item(i, p, p, ()) for i, p in rest[: sizes[name]]]
             suites.append(Suite(name, items, {"profile": "none"}))
-        elif name == "tortured":
-            suites.append(_tortured_suite(root, sizes[name]))  # type: ignore[arg-type]
+        elif name in ("tortured", "tortured-unseen"):
+            suites.append(_tortured_suite(root, sizes[name], name == "tortured-unseen"))  # type: ignore[arg-type]
         else:
             suites.append(_seed_suite())
     for s in suites:
@@ -301,14 +374,21 @@ def build_suites(
     return suites
 
 
+CLEAN_REGISTERS = {"clean-speeches": "ungdc-4", "clean-fiction": "gutenberg"}
+"""The unspun suites of other registers and the ``training.make_pairs`` source of each."""
+
+
 def load_suites_file(path: str | os.PathLike) -> list[Suite]:
     """Suites from a JSON-lines file of ``{"suite", "id", "source", "reference"}`` records
-    (used by the tests' tiny fixture; ``reference`` may be null)."""
+    (used by the tests' tiny fixture; ``reference`` may be null; an optional ``gold`` is a list of
+    [start, end, clean] spun spans)."""
     suites: dict[str, Suite] = {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             if line.strip():
                 r = json.loads(line)
                 suite = suites.setdefault(r["suite"], Suite(r["suite"], [], {"file": Path(path).name}))
-                suite.items.append(Item(r["id"], r["source"], r.get("reference")))
+                gold = r.get("gold")
+                suite.items.append(Item(r["id"], r["source"], r.get("reference"),
+                                        None if gold is None else tuple((a, z, c) for a, z, c in gold)))
     return list(suites.values())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from restore import Restorer
-from restore.edits import apply_edits
+from restore.edits import Edit, apply_edits
 
 from benchmarks import suites as S
 from benchmarks.report import failure_examples
@@ -91,19 +91,71 @@ def test_suites_file_and_seed_suite():
     assert seed.signature().startswith(f"suite:seed|v:{S.VERSION}|")
 
 
-def test_news_suites_are_deterministic():
+def test_news_suites_are_deterministic_and_know_their_gold_spans():
     try:
         S.shared_dir()
     except FileNotFoundError:
         pytest.skip("no shared data folder")
-    a = S.build_suites(["news", "news-unseen-profile"], quick=True)
-    b = S.build_suites(["news", "news-unseen-profile"], quick=True)
+    names = ["news-unseen", "news-unseen-moby", "news"]
+    a = S.build_suites(names, quick=True)
+    b = S.build_suites(names, quick=True)
     assert [s.content_hash for s in a] == [s.content_hash for s in b]
-    news, unseen = a
+    unseen, moby, news = a
+    assert (unseen.params["profile"], moby.params["profile"], news.params["profile"]) == ("heldout", "moby", "news")
     assert len(news.items) == S.SIZES["quick"]["news"]
-    assert [i.reference for i in news.items] == [i.reference for i in unseen.items]
+    assert [i.reference for i in news.items] == [i.reference for i in unseen.items] == [i.reference for i in moby.items]
     assert all(i.id.startswith(("ntrex:", "wikinews/")) for i in news.items)
-    assert sum(i.source != i.reference for i in news.items) > 0.8 * len(news.items)
+    for suite in a:
+        assert sum(i.source != i.reference for i in suite.items) > 0.8 * len(suite.items)
+        for item in suite.items:  # every gold span, put back, gives the reference
+            assert item.gold is not None and bool(item.gold) == (item.source != item.reference)
+            restored = apply_edits(item.source, [Edit(a, z, item.source[a:z], c) for a, z, c in item.gold])
+            assert restored.lower() == item.reference.lower()
+
+
+def test_tortured_suites_split_the_list_and_clean_registers_hold_no_spin():
+    try:
+        shared = S.shared_dir()
+    except FileNotFoundError:
+        pytest.skip("no shared data folder")
+    from training.heldout import is_heldout_phrase
+
+    known, unseen = S.build_suites(["tortured", "tortured-unseen"], quick=True)
+    for suite, held_out in ((known, False), (unseen, True)):
+        assert len(suite.items) == S.SIZES["quick"][suite.name]
+        for item in suite.items:
+            expected = item.id.split("|", 1)[1]
+            assert is_heldout_phrase(expected) == held_out
+            assert all(item.reference.lower().find(c.lower()) >= 0 for _, _, c in item.gold)
+            restored = apply_edits(item.source, [Edit(a, z, item.source[a:z], c) for a, z, c in item.gold])
+            assert restored.lower() == item.reference.lower()  # edge words shared case-blind stay as spun
+    assert not set(S.tortured_phrases(shared)) & set(S.tortured_phrases(shared, held_out=True))
+    for suite in S.build_suites(["clean-speeches", "clean-fiction"], quick=True):
+        assert suite.items and all(i.source == i.reference and i.gold == () for i in suite.items)
+        prefix = {"clean-speeches": "ungdc-4/", "clean-fiction": "gutenberg/"}[suite.name]
+        assert all(i.id.startswith(prefix) for i in suite.items)
+
+
+def test_held_out_resources_stay_out_of_training_and_tables():
+    from restore.model.editor import SPIN_PROFILES
+    from restore.spin import PROFILES
+    from restore.spin.tables import load_table
+    from training.candidates import DEFAULT_PROFILES
+    from training.heldout import HELD_OUT_PROFILES, HELD_OUT_TABLES, is_heldout_phrase
+    from training.make_pairs import TRAINING_PROFILES
+
+    used = set(TRAINING_PROFILES) | set(DEFAULT_PROFILES) | set(SPIN_PROFILES)
+    assert not used & HELD_OUT_PROFILES
+    for name in used:
+        assert not {t.table for t in PROFILES[name].tables} & HELD_OUT_TABLES
+    assert {t.table for t in PROFILES["heldout"].tables} <= HELD_OUT_TABLES
+    try:
+        held_out = {e.lower() for e in S.tortured_phrases(S.shared_dir(), held_out=True)}
+    except FileNotFoundError:
+        pytest.skip("no shared data folder")
+    assert held_out and all(is_heldout_phrase(e) for e in held_out)
+    tortured = load_table("tortured")
+    assert tortured and not held_out & set(tortured)
 
 
 def test_dev_paragraphs_are_held_out_news_that_no_suite_scores():
@@ -113,12 +165,12 @@ def test_dev_paragraphs_are_held_out_news_that_no_suite_scores():
         pytest.skip("no shared data folder")
     dev = S.dev_paragraphs(shared)
     assert len(dev) > 500 and all(i.startswith(("ntrex:", "wikinews/")) for i, _ in dev)
-    scored = S.build_suites(["news", "clean", "tortured"])
+    scored = S.build_suites(["news", "clean", "tortured", "tortured-unseen"])
     texts = [p for _, p in dev]
     for suite in scored:
         references = {it.reference for it in suite.items}
         assert not references & set(texts)
-        if suite.name == "tortured":  # not even as a sentence of a dev paragraph
+        if suite.name.startswith("tortured"):  # not even as a sentence of a dev paragraph
             assert not any(r in p for r in references for p in texts)
     assert S.dev_paragraphs(shared) == dev
 
@@ -141,6 +193,10 @@ def test_quick_run_end_to_end(tmp_path):
     assert news["lexicon"]["spin_removed"] > 0.2
     assert run["scores"]["clean"]["lexicon"]["spin_removed"] is None
     assert run["scores"]["seed"]["lexicon"]["changed"] > 0
+    assert news["identity"]["stable"] == 1.0 and 0.0 < news["lexicon"]["stable"] <= 1.0
+    # reachability: tiny:0 lists its gold spans; the lexicon system considers "said" for "mentioned"
+    assert news["lexicon"]["gold_spans"] == 10 and 0 < news["lexicon"]["reachable_spans"] <= 10
+    assert "reachability" not in news["identity"]  # identity considers nothing
     assert run["systems"]["lexicon"]["peak_rss_mb"] > 0 and news["lexicon"]["words_per_s"] > 0
     assert run["signature"].startswith("suites:news@v")
     md = (tmp_path / "report.md").read_text()
@@ -169,17 +225,16 @@ def test_model_hash_ignores_the_card_but_not_the_weights(tmp_path) -> None:
 
 
 def test_diagnose_sorts_every_gold_span(tiny_model_dir: Path) -> None:
-    from benchmarks.diagnose import OUTCOMES, changed_part, diagnose, gives_back, report
-    from restore.edits import Edit
-    from restore.spin import spin
+    from benchmarks.diagnose import OUTCOMES, diagnose, report
+    from benchmarks.spans import gives_back, gold_span as changed_part, reachable
 
     clean = ["The minister said the plan would help many people in eastern regions.",
              "Officials said on Monday that the government would hold a news conference."]
-    items = [S.Item(str(k), spin(c, seed=7 + k, profile="news"), c) for k, c in enumerate(clean)]
-    found = diagnose(Restorer.from_pretrained(tiny_model_dir), items, "news", first_seed=7)
-    assert found["gold spans"] == sum(found[o] for o in OUTCOMES) > 0
-    assert len(found["below bar confidences"]) == found["proposed below the bar"]
-    assert "| restored |" in report(found)
+    items = [S.spun_item(str(k), c, 7 + k, "news") for k, c in enumerate(clean)]
+    found = diagnose(Restorer.from_pretrained(tiny_model_dir), items)
+    assert found["gold spans"] == sum(found[o] for o in OUTCOMES) == sum(len(i.gold) for i in items) > 0
+    assert len(found["rejected confidences"]) == found["reachable but rejected"]
+    assert "| restored |" in report(found) and "| unreachable |" in report(found)
     unit = "He mentioned information convention."
     gold = [(3, 12, "said"), (13, 24, "news"), (25, 35, "conference")]
     assert gives_back(Edit(3, 12, "mentioned", "Said", "R:WORD", 0.9), unit, gold)
@@ -190,5 +245,7 @@ def test_diagnose_sorts_every_gold_span(tiny_model_dir: Path) -> None:
     assert changed_part(spun, 5, 15, "in the") == (5, 11, "in")
     assert gives_back(Edit(5, 11, "within", "in", "R:WORD", 0.9), spun, [changed_part(spun, 5, 15, "in the")])
     assert changed_part("a peace treaty", 2, 14, "peace") == (2, 14, "peace")  # a deletion keeps its word
-    with pytest.raises(ValueError, match="not spun with seed"):
-        diagnose(Restorer.from_pretrained(tiny_model_dir), items, "news", first_seed=8)
+    considered = [Edit(3, 12, "mentioned", "told"), Edit(3, 12, "mentioned", "said"), Edit(13, 24, "information", "news")]
+    assert reachable(considered, unit, gold) == [True, True, False]
+    with pytest.raises(ValueError, match="no gold spans"):
+        diagnose(Restorer.from_pretrained(tiny_model_dir), [S.Item("x", "He mentioned it.", "He said it.")])

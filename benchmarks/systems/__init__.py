@@ -6,6 +6,11 @@ report's signature).  :data:`REGISTRY` maps a name to a factory that builds the 
 its model); a factory raises :class:`SystemUnavailable` when the system cannot run here (for
 example no trained model yet), and the harness skips it with that message.  Adding a system is
 one module and one line in :data:`REGISTRY`.
+
+A system may also have ``considered(texts) -> list[list[(start, end, after)]]``: every
+replacement it weighed for each text (made or not, from any source), in the text's character
+offsets; the report's reachability reads it.  :func:`restorer_considered` gives it for any
+``restore.Restorer`` whose editor has ``proposals(units, protected)``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,20 @@ class System(Protocol):
     def restore(self, texts: list[str]) -> list[str]: ...
 
     def info(self) -> dict: ...
+
+
+Considered = list[tuple[int, int, str]]
+
+
+def restorer_considered(restorer, texts: list[str]) -> list[Considered]:
+    """Every edit the restorer's editor proposes for each text (``editor.proposals``, before any
+    choice or gate), as (start, end, after) in the text's offsets."""
+    out: list[Considered] = []
+    for k, text in enumerate(texts):
+        jobs = restorer._jobs(k, text)
+        proposals = restorer.editor.proposals([j.text for j in jobs], [j.protected for j in jobs]) if jobs else []
+        out.append([(j.start + e.start, j.start + e.end, e.after) for j, edits in zip(jobs, proposals) for e in edits])
+    return out
 
 
 class SystemUnavailable(RuntimeError):

@@ -55,6 +55,12 @@ class Seq2SeqSystem:
     def restore(self, texts: list[str]) -> list[str]:
         return self.restorer.fix(texts, progress=False)
 
+    def considered(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        """Every edit the editor proposed (generated and candidate), before its gates."""
+        from benchmarks.systems import restorer_considered
+
+        return restorer_considered(self.restorer, texts)
+
     def info(self) -> dict:
         editor = self.restorer.editor
         config = json.loads((self.model_dir / "config.json").read_text())

@@ -81,6 +81,21 @@ PROFILES: dict[str, Profile] = {
             rate=0.8,
         ),
         Profile(
+            name="heldout",
+            description=(
+                "Built to resemble a commercial spinner from resources nothing else uses: a team "
+                "held-out phrase table (grammar, function-word and news-phrase rewrites with choices "
+                "of its own), then Moby restricted to common words and their closest common "
+                "synonyms.  Never used in training, candidate tables or calibration: the "
+                "benchmark's realistic unseen-profile suite."
+            ),
+            tables=(
+                TableUse("phrases_heldout", 1.0),
+                TableUse("moby_common", 0.6, max_choices=3),
+            ),
+            rate=0.8,
+        ),
+        Profile(
             name="moby",
             description=(
                 "Moby thesaurus synonyms with lighter grammar rewrites.  Never used in training: "

@@ -43,6 +43,20 @@ class LexiconEditor:
         return out
 
 
+    def proposals(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[Edit]]:
+        """Every candidate of the channel for every run of free words that it may have spun."""
+        out: list[list[Edit]] = []
+        for k, unit in enumerate(units):
+            tokens = tokenize(unit)
+            mask = protected[k] if protected is not None else protected_mask(unit, tokens)
+            free = [t.is_word and not p for t, p in zip(tokens, mask)]
+            out.append([
+                Edit(tokens[a].start, tokens[z - 1].end, unit[tokens[a].start : tokens[z - 1].end], c.source)
+                for a, z, cands in self.decoder.channel.spans(unit, tokens, free) for c in cands
+            ])
+        return out
+
+
 class LexiconSystem:
     """:class:`LexiconEditor` run through ``restore.Restorer``."""
 
@@ -69,6 +83,12 @@ class LexiconSystem:
 
     def restore(self, texts: list[str]) -> list[str]:
         return self.restorer.fix(texts, progress=False)
+
+    def considered(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        """Every channel candidate for every run of words the tables may have spun."""
+        from benchmarks.systems import restorer_considered
+
+        return restorer_considered(self.restorer, texts)
 
     def info(self) -> dict:
         d = self.editor.decoder
