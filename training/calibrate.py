@@ -437,15 +437,19 @@ def calibration_units(pairs: str, samples: int, clean_samples: int, news_samples
 def tortured_units(pairs: str, n: int, shared: str | None = None) -> tuple[list[str], list[str]]:
     """(spun, clean) of up to ``n`` sentences of the pairs' held-out splits (validation and
     test) with a phrase of the tortured list put in, as the benchmark's tortured suite is built
-    (:func:`benchmarks.suites.tortured_items`, its own seed), never one of that suite's
-    sentences.  Sparse spin: one tortured phrase in otherwise genuine text."""
+    (:func:`benchmarks.suites.tortured_items`, its own seed, with the phrases the list does not
+    hold out), never a sentence of a tortured suite or of a clean suite's paragraphs.  Sparse
+    spin: one tortured phrase in otherwise genuine text."""
     from datasets import concatenate_datasets, load_from_disk
 
     from benchmarks.suites import build_suites, shared_dir, tortured_items, tortured_phrases
     from restore.segment import sentence_spans
 
     root = shared_dir(shared)
-    scored = {item.reference for item in build_suites(["tortured"], shared=root)[0].items}
+    scored = {item.reference for suite in build_suites(["tortured", "tortured-unseen"], shared=root)
+              for item in suite.items}
+    scored |= {item.reference[a:b] for suite in build_suites(["clean-speeches", "clean-fiction"], shared=root)
+               for item in suite.items for a, b in sentence_spans(item.reference)}
     splits = load_from_disk(pairs)
     held_out = concatenate_datasets([splits[name] for name in ("validation", "test") if name in splits])
     sentences = [(f"{doc}:{k}:{a}", text[a:b]) for k, (doc, text) in enumerate(zip(held_out["doc_id"], held_out["clean"]))
