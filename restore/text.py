@@ -33,6 +33,26 @@ _AGES = frozenset("year years month months week weeks day days".split())
 _RANGE_WORDS = frozenset(["to", "or", "and", "-", "–", "—"])
 _SENTENCE_OPENERS = frozenset(".!?:;\"“‘'([{—–")
 _DOUBLE_QUOTES = {"“": "”", "„": "“", "«": "»", "»": "«", '"': '"', "‘": "’"}
+_INLINE_CODE = regex.compile(r"`[^`\r\n]+`")
+_FENCE = regex.compile(r"[ \t]*(?:```|~~~)")
+_CODE_KEYWORDS = (
+    "if elif else for while def class return import from try except finally with switch case "
+    "function var let const public private static void int float double char bool fn func"
+)
+_CODE_LINE = (
+    # a statement opened by a keyword, holding an operator or a bracket, closed by a colon,
+    # a brace or a semicolon (``if x > 2:``; not ``for example:``), or a bare ``else:``
+    regex.compile(rf"^\s*(?:{'|'.join(_CODE_KEYWORDS.split())})\b.*[()\[\]=<>].*[:{{;]\s*$"),
+    regex.compile(r"^\s*(?:else|try|finally|do)\s*[:{]\s*$"),
+    # a line that is one call: ``print(x)``, ``obj.run();``
+    regex.compile(r"^\s*[A-Za-z][\w.]*\([^()]*\)\s*;?\s*$"),
+    # an assignment, comparison or arrow between spaces, with a name or figure on each side
+    regex.compile(r"[\w)\]'\"]\s+(?:[-+*/%|&^]?=|==|!=|===|<=|>=|<|>|->|=>|:=|&&|\|\|)\s+[\w(\['\"-]"),
+    # a call: a name (dotted) right before a bracket that holds quotes, brackets or a comma
+    regex.compile(r"(?<![\w.])[A-Za-z][\w.]*\((?:[^()]*['\"\[,][^()]*|)\)"),
+    # a block opened at the end of a line or closed at its start
+    regex.compile(r"(?:\{\s*$|^\s*\})"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +79,22 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
 
     Double quotes of every common kind are paired left to right; a single curly ‘ opens a
     quotation only where it starts a word, so apostrophes (won’t, Russia’s) never do.
-    An unclosed quotation runs to the end of its paragraph.
+    An unclosed quotation runs to the end of its paragraph.  A straight single quote
+    opens one only where it starts a word and a closing ``'`` (one that ends a word) follows
+    in the same paragraph, so ``don't``, ``Russia's``, ``students'`` and ``'90s`` open none.
     """
     spans: list[tuple[int, int]] = []
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
+        if ch == "'":
+            end = _single_quotation_end(text, i)
+            if end is None:
+                i += 1
+            else:
+                spans.append((i, end))
+                i = end
+            continue
         closer = _DOUBLE_QUOTES.get(ch)
         opens = closer is not None and (ch != "‘" or i == 0 or not text[i - 1].isalnum())
         if ch == "»" and not (i + 1 < n and text[i + 1].isalpha()):
@@ -85,6 +115,55 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _single_quotation_end(text: str, i: int) -> int | None:
+    """The end of the quotation that the straight single quote at ``i`` opens, or None
+    if it opens none: it must start a word (no letter or digit before it, none of
+    whitespace after it) and a quote that ends a word must close it in the paragraph."""
+    n = len(text)
+    if (i > 0 and text[i - 1].isalnum()) or i + 1 >= n or text[i + 1].isspace() or text[i + 1] == "'":
+        return None
+    para_end = text.find("\n\n", i)
+    limit = n if para_end == -1 else para_end
+    j = text.find("'", i + 1, limit)
+    while j != -1:
+        if not text[j - 1].isspace() and (j + 1 >= n or not text[j + 1].isalnum()):
+            return j + 1
+        j = text.find("'", j + 1, limit)
+    return None
+
+
+def code_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of code: ``inline code`` between backticks, fenced blocks (from a line
+    of three backticks or tildes to the closing fence, or to the end of ``text``), and
+    lines that read as code (:func:`is_code_line`), each whole."""
+    spans = [(m.start(), m.end()) for m in _INLINE_CODE.finditer(text)]
+    fence: int | None = None  # start of an open fenced block
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+        if _FENCE.match(body):
+            if fence is None:
+                fence = pos
+            else:
+                spans.append((fence, pos + len(body)))
+                fence = None
+        elif fence is None and is_code_line(body):
+            spans.append((pos, pos + len(body)))
+        pos += len(line)
+    if fence is not None:
+        spans.append((fence, len(text)))
+    return sorted(spans)
+
+
+def is_code_line(line: str) -> bool:
+    """True if one line of text reads as program code rather than prose: a statement
+    opened by a keyword and closed by ``:``, ``{`` or ``;`` (``if x > 2:``), an assignment or
+    comparison between spaces (``x = 3 + 4``), a call with quoted or bracketed arguments
+    (``replace('mentioned', 'said')``) or a line that is one call (``print(x)``), or a block
+    opened at the end of a line or closed at its start (``{``, ``}``)."""
+    return any(pattern.search(line) for pattern in _CODE_LINE)
+
+
 def url_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of URLs, e-mail addresses and bare domain names."""
     return [(m.start(), m.end()) for m in _URL.finditer(text)]
@@ -102,7 +181,7 @@ def protected_mask(text: str, tokens: list[Token] | None = None) -> list[bool]:
     """For each token of ``text``, True where a spinner would leave it alone.
 
     A token is protected when it is punctuation, capitalised, contains a digit, or lies
-    inside a quotation or a URL.  A standalone digit from 1 to 9 (``2 people``, not ``2.5``,
+    inside a quotation, a URL or code (:func:`code_spans`).  A standalone digit from 1 to 9 (``2 people``, not ``2.5``,
     ``$2``, ``2%`` or ``2:30``) is not: spinners write number words as digits (``two`` →
     ``2``), so a restorer must be free to write them back.  News spells out one to nine and
     writes larger numbers in digits, so ``20`` stays protected although spinners write it
@@ -112,7 +191,7 @@ def protected_mask(text: str, tokens: list[Token] | None = None) -> list[bool]:
     still never changes one.
     """
     tokens = tokenize(text) if tokens is None else tokens
-    blocked = sorted(quoted_spans(text) + url_spans(text))
+    blocked = sorted(quoted_spans(text) + url_spans(text) + code_spans(text))
     mask: list[bool] = []
     k = 0
     for tok in tokens:

@@ -124,7 +124,7 @@ def test_an_editor_that_chooses_per_text_sees_each_texts_units_together() -> Non
             # a text whose units propose two edits or more keeps them, a lone edit is dropped
             return units_edits if sum(map(len, units_edits)) > 1 else [[] for _ in units_edits]
 
-    restorer = Restorer(ByText(max_words=5))
+    restorer = Restorer(ByText(max_words=5), rounds=1)  # one round: one choice per text
     texts = ["They mentioned it. It had been famous.", "She mentioned it."]
     out = restorer.fix(texts, progress=False)
     assert sorted(map(sorted, chosen_for)) == [["famous", "had been", "mentioned"], ["mentioned"]]
@@ -149,7 +149,7 @@ def test_insertions_between_protected_tokens_are_dropped() -> None:
                 out.append([Edit(t.start, t.start, "", "very ", "I", 0.5) for t in tokenize(u) if t.is_word])
             return out
 
-    explained = check(Restorer(Inserter()), "the “quoted words” stay, Bob")
+    explained = check(Restorer(Inserter(), rounds=1), "the “quoted words” stay, Bob")
     # inside the quotation and before "Bob" (after a comma) nothing may be inserted
     assert explained.text == "very the “quoted words” very stay, Bob"
 
@@ -170,7 +170,7 @@ def test_malformed_edits_are_dropped_with_a_warning(caplog: pytest.LogCaptureFix
             ]
 
     with caplog.at_level(logging.WARNING, logger="restore.restorer"):
-        explained = check(Restorer(Broken()), "the mentioned plan")
+        explained = check(Restorer(Broken(), rounds=1), "the mentioned plan")
     assert explained.text == "the said plan"
     assert len([r for r in caplog.records if "malformed" in r.message]) == 6  # 3 per call, 2 calls
 
@@ -191,7 +191,7 @@ def test_list_input_is_batched_across_texts() -> None:
     texts = ["They mentioned it. It had been famous.", "", "   \n", "No spin here at all.", SEED]
     restorer = Restorer(editor)
     batched = restorer.explain(texts, progress=False)
-    assert len(editor.calls) == 1  # every unit of every text in one call (< 128 units)
+    assert len(editor.calls) == 2  # every unit of every text in one call (< 128 units), then the changed ones
     singles = [check(Restorer(TableEditor(max_words=30)), t) for t in texts]
     assert batched == singles
     assert restorer.fix(texts, progress=False) == [s.text for s in singles]
