@@ -1,25 +1,34 @@
 """Command line: ``restore fix``, ``restore explain``, ``restore spin``.
 
-A thin layer over the library.  Errors the user can act on (a missing or unreadable file,
-invalid UTF-8, empty input, no model) print one line, ``restore error: ...``, on stderr and
-exit non-zero: 1 for input/output problems, 3 when no model can be loaded, 2 for usage
-errors (argparse).  Output files are written whole or not at all.
+A thin layer over the library.  Errors the user can act on print one line,
+``restore error: ...``, on stderr and exit non-zero: 1 for input and output problems (a
+missing or unreadable file, invalid UTF-8, binary or empty input, input over
+``--max-bytes``), 2 for bad arguments, 3 when no model can be loaded (none there, damaged
+or incompatible files, an unreachable Hub id, a device that is not there).
+
+``fix`` and ``explain`` read their input in blocks of whole paragraphs
+(:func:`restore.streams.read_blocks`) and write each block as soon as it is restored, so
+memory stays bounded whatever the input's size; ``explain --json`` and ``spin`` need the
+whole text.  Output files are written whole or not at all (:class:`restore.streams.AtomicOutput`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Sequence
+from typing import BinaryIO, NoReturn, Sequence
 
-from restore.edits import Edit
+from restore.edits import Edit, shift
 from restore.model import DTYPES
+from restore.streams import DEFAULT_MAX_BYTES, AtomicOutput, InputError, read_blocks
 
 EXIT_INPUT = 1
+EXIT_USAGE = 2
 EXIT_MODEL = 3
 
 _STRIKE_RED, _GREEN, _RESET = "\x1b[9;31m", "\x1b[32m", "\x1b[0m"
@@ -33,11 +42,22 @@ class CLIError(Exception):
         self.status = status
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one ``restore error:`` line, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"restore error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
         return args.command(args)
+    except InputError as e:
+        print(f"restore error: {e}", file=sys.stderr)
+        return EXIT_INPUT
     except CLIError as e:
         print(f"restore error: {e}", file=sys.stderr)
         return e.status
@@ -50,9 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="restore", description="Repair synonym-spun text back to its source wording."
-    )
+    parser = _Parser(prog="restore", description="Repair synonym-spun text back to its source wording.")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     def model_options(p: argparse.ArgumentParser) -> None:
@@ -62,21 +80,32 @@ def _parser() -> argparse.ArgumentParser:
                        help="number format of the network: auto (default) is bfloat16 where the hardware computes "
                             "it natively (about 1.6 times the words/s on a 2-core AVX-512 BF16 CPU), else float32")
 
+    def input_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("file", nargs="?", default="-", metavar="FILE", help="UTF-8 text file, or - for stdin (default)")
+        p.add_argument("--max-bytes", type=_byte_count, default=DEFAULT_MAX_BYTES, metavar="N",
+                       help="stop with an error once the input passes N bytes (suffixes K, M, G; "
+                            "default 1G; 0: no limit)")
+
+    def output_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-o", "--output", metavar="OUT",
+                       help="write here instead of stdout, whole or not at all (keeps the file's mode; "
+                            "a symbolic link is written through)")
+
     fix = commands.add_parser("fix", help="print the restored text")
-    fix.add_argument("file", nargs="?", default="-", metavar="FILE", help="UTF-8 text file, or - for stdin (default)")
-    fix.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    input_options(fix)
+    output_option(fix)
     model_options(fix)
     fix.set_defaults(command=_fix)
 
     explain = commands.add_parser("explain", help="show what fix would change")
-    explain.add_argument("file", nargs="?", default="-", metavar="FILE", help="UTF-8 text file, or - for stdin (default)")
+    input_options(explain)
     explain.add_argument("--json", action="store_true", help="print the restored text and its edits as JSON")
     model_options(explain)
     explain.set_defaults(command=_explain)
 
     spin = commands.add_parser("spin", help="spin a clean text like an article spinner")
-    spin.add_argument("file", nargs="?", default="-", metavar="FILE", help="UTF-8 text file, or - for stdin (default)")
-    spin.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    input_options(spin)
+    output_option(spin)
     spin.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     spin.add_argument("--profile", default="news", help="spinner profile (default news)")
     spin.add_argument("--rate", type=float, default=None, help="share of table entries spun (default: the profile's)")
@@ -86,21 +115,38 @@ def _parser() -> argparse.ArgumentParser:
 
 def _fix(args: argparse.Namespace) -> int:
     _check_output(args.output)
-    text = _read_text(args.file)
-    restorer = _load_restorer(args)
-    _write_text(restorer.fix(text), args.output)
+    with _input(args.file) as (stream, label, size), _output(args.output) as out:
+        restorer = None
+        with _progress(size) as bar:
+            for block in read_blocks(stream, label, args.max_bytes or None):
+                restorer = restorer or _load_restorer(args)
+                out.write(restorer.fix(block, progress=False))
+                bar.update(len(block.encode("utf-8")))
     return 0
 
 
 def _explain(args: argparse.Namespace) -> int:
-    text = _read_text(args.file)
-    explained = _load_restorer(args).explain(text)
-    if args.json:
-        out = json.dumps(explained.to_dict(), ensure_ascii=False, indent=2) + "\n"
-    else:
-        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        out = render_diff(text, explained.edits, color=color)
-    _write_text(out, None)
+    color = not args.json and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    texts: list[str] = []
+    edits: list[Edit] = []
+    offset = 0
+    with _input(args.file) as (stream, label, size), _output(None) as out, _progress(size) as bar:
+        restorer = None
+        for block in read_blocks(stream, label, args.max_bytes or None):
+            restorer = restorer or _load_restorer(args)
+            explained = restorer.explain(block, progress=False)
+            if args.json:
+                texts.append(explained.text)
+                edits.extend(shift(explained.edits, offset))
+                offset += len(block)
+            else:
+                out.write(render_diff(block, explained.edits, color=color, final_newline=False))
+            bar.update(len(block.encode("utf-8")))
+        if args.json:
+            record = {"text": "".join(texts), "edits": [e.to_dict() for e in edits]}
+            out.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        elif not block.endswith("\n"):
+            out.write("\n")
     return 0
 
 
@@ -108,18 +154,21 @@ def _spin(args: argparse.Namespace) -> int:
     from restore.spin import spin
 
     _check_output(args.output)
-    text = _read_text(args.file)
+    with _input(args.file) as (stream, label, _):
+        text = "".join(read_blocks(stream, label, args.max_bytes or None))
     try:
         spun = spin(text, seed=args.seed, profile=args.profile, rate=args.rate)
     except (ValueError, OSError) as e:  # a bad profile or rate; spinner tables not built
         raise CLIError(str(e)) from None
-    _write_text(spun, args.output)
+    with _output(args.output) as out:
+        out.write(spun)
     return 0
 
 
-def render_diff(text: str, edits: Sequence[Edit], color: bool) -> str:
+def render_diff(text: str, edits: Sequence[Edit], color: bool, final_newline: bool = True) -> str:
     """``text`` with each edit shown in place: struck red before, green after (ANSI), or
-    ``[-before-]{+after+}`` (wdiff style) without colour."""
+    ``[-before-]{+after+}`` (wdiff style) without colour; ending in a line break if
+    ``final_newline``."""
     parts: list[str] = []
     pos = 0
     for e in edits:
@@ -133,16 +182,16 @@ def render_diff(text: str, edits: Sequence[Edit], color: bool) -> str:
         pos = e.end
     parts.append(text[pos:])
     out = "".join(parts)
-    return out if out.endswith("\n") else out + "\n"
+    return out if out.endswith("\n") or not final_newline else out + "\n"
 
 
 def _load_restorer(args: argparse.Namespace):
-    from restore.restorer import ModelNotFoundError, Restorer
+    from restore.restorer import ModelLoadError, ModelNotFoundError, Restorer
 
     try:
         _quiet_transformers()
         return Restorer.from_pretrained(args.model, device=args.device, dtype=args.dtype)
-    except ModelNotFoundError as e:
+    except (ModelNotFoundError, ModelLoadError) as e:
         raise CLIError(str(e), EXIT_MODEL) from None
     except (OSError, ValueError, RuntimeError, ImportError) as e:
         where = args.model or "the shipped model"
@@ -151,17 +200,30 @@ def _load_restorer(args: argparse.Namespace):
 
 
 def _quiet_transformers() -> None:
-    """No weight-loading bars or library warnings between the user and the result (read
-    by transformers when it is first imported; set before, so a missing model stays fast)."""
+    """No library warnings between the user and the result (read by transformers when it is
+    first imported; set before, so a missing model stays fast)."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
-def _read_text(name: str) -> str:
-    """The UTF-8 text of file ``name`` (``-``: stdin), exactly as stored (CRLF kept)."""
-    label = "stdin" if name == "-" else name
+def _byte_count(value: str) -> int:
+    """A byte count for ``--max-bytes``: digits with an optional K, M or G (powers of 1024)."""
+    text = value.strip().upper().removesuffix("B")
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    digits = text[:-1] if scale > 1 else text
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of bytes such as 500000, 64K, 10M or 1G, got {value!r}")
+    return int(digits) * scale
+
+
+@contextlib.contextmanager
+def _input(name: str) -> Iterator[tuple[BinaryIO, str, int | None]]:
+    """(binary stream, label, size in bytes if known) of file ``name`` (``-``: stdin)."""
+    if name == "-":
+        yield sys.stdin.buffer, "stdin", None
+        return
     try:
-        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        f = open(name, "rb")
     except FileNotFoundError:
         raise CLIError(f"no such file: {name}") from None
     except IsADirectoryError:
@@ -169,50 +231,54 @@ def _read_text(name: str) -> str:
     except PermissionError:
         raise CLIError(f"cannot read {name}: permission denied") from None
     except OSError as e:
-        raise CLIError(f"cannot read {label}: {e.strerror or e}") from None
+        raise CLIError(f"cannot read {name}: {e.strerror or e}") from None
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        try:
+            yield f, name, size if Path(name).is_file() else None
+        except OSError as e:
+            if isinstance(e, BrokenPipeError):
+                raise
+            raise CLIError(f"cannot read {name}: {e.strerror or e}") from None
+
+
+@contextlib.contextmanager
+def _output(out: str | None) -> Iterator:
+    """Somewhere to ``write(text)``: stdout (as UTF-8, flushed as it goes), or file ``out``
+    written whole when the block ends without an error."""
+    if out is None:
+        class Stdout:
+            def write(self, text: str) -> None:
+                sys.stdout.buffer.write(text.encode("utf-8"))
+                sys.stdout.flush()
+
+        yield Stdout()
+        return
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise CLIError(
-            f"{label} is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})"
-        ) from None
-    if not text.strip():
-        raise CLIError(f"{label} is empty" if not text else f"{label} holds only whitespace")
-    return text
+        with AtomicOutput(out) as f:
+            yield f
+    except CLIError:
+        raise
+    except OSError as e:
+        if isinstance(e, BrokenPipeError):
+            raise
+        raise CLIError(f"cannot write {out}: {e.strerror or e}") from None
+
+
+def _progress(size: int | None):
+    """A bar on stderr over the input's bytes, when stderr is a terminal."""
+    from tqdm import tqdm
+
+    show = sys.stderr is not None and sys.stderr.isatty()
+    return tqdm(total=size, unit="B", unit_scale=True, desc="restore", file=sys.stderr, leave=False, disable=not show)
 
 
 def _check_output(out: str | None) -> None:
     """Fail before any work if ``out`` cannot be written."""
     if out is None:
         return
-    path = Path(out)
+    path = Path(os.path.realpath(out))
     if path.is_dir():
         raise CLIError(f"{out} is a directory; give a file name for -o")
     if not path.parent.is_dir():
         raise CLIError(f"cannot write {out}: no such directory {path.parent}")
-
-
-def _write_text(text: str, out: str | None) -> None:
-    """Write ``text`` as UTF-8 to stdout, or atomically to file ``out``."""
-    data = text.encode("utf-8")
-    if out is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    path = Path(out)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise CLIError(f"cannot write {out}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise CLIError(f"cannot write {out}: {e.strerror or e}") from None
-        raise
