@@ -33,7 +33,9 @@ from benchmarks.metrics.restoration.restoration import align_tokens
 from restore.model.editor import CANDIDATES_FILE, SPIN_PROFILES
 from restore.spin.inverse import BOUNDARY_END, BOUNDARY_START, Channel, neighbours, norm
 from restore.text import Token, protected_mask, tokenize
-from training.make_pairs import MakePairsArgs, doc_id, is_benchmark_doc, read_documents, source_spec, split_of
+from training.make_pairs import (
+    CorpusError, MakePairsArgs, check_source, doc_id, is_benchmark_doc, read_documents, source_spec, split_of,
+)
 
 DEFAULT_PROFILES = ("news", "tortured")
 CONTEXT_SOURCES = ("wikinews", "current-events", "ungdc-1", "ungdc-3", "gutenberg")
@@ -184,6 +186,11 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--profiles", nargs="+", default=list(DEFAULT_PROFILES), help="spinner profiles to invert")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    try:
+        for source in args.context_sources if args.context_words else []:
+            check_source(source, flag="--context_sources")
+    except CorpusError as e:
+        raise SystemExit(f"training.candidates: error: {e}") from None
 
     channel = Channel.from_profiles(args.profiles)
     info = {"profiles": args.profiles, "counted_units": 0, "seen": 0, "restored": 0, "context_sources": [],

@@ -48,6 +48,49 @@ BENCHMARK_SOURCES = frozenset({"ntrex"})
 WIKINEWS_HELD_OUT_PERCENT = 20
 
 
+class CorpusError(ValueError):
+    """A corpus that cannot be read: missing, not a file, or not UTF-8 (one-line message)."""
+
+
+def check_source(source: str, corpora: str | Path = CORPORA, flag: str = "--sources") -> None:
+    """Raise :class:`CorpusError` unless ``source`` (a name of :data:`DEFAULT_SOURCES` under
+    ``corpora``, or a text file) can be read; a file of one's own is also checked to be UTF-8
+    from end to end.  ``flag`` is the option that names sources, for the message."""
+    import codecs
+    import gzip
+
+    name, path, _, _ = source_spec(source, corpora)
+    if source in DEFAULT_SOURCES and not Path(path).is_file():
+        raise CorpusError(
+            f"the corpus {name!r} is not here (no {path}): a fresh clone has no shared corpora; "
+            f"train on your own text with {flag} my.txt (UTF-8, documents separated by blank lines), "
+            f"or give --corpora the folder that holds them"
+        )
+    if source in DEFAULT_SOURCES:
+        return
+    if not Path(path).is_file():
+        raise CorpusError(f"{path} is not a file: give {flag} text files (.txt or .txt.gz)")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    opener = gzip.open if path.endswith(".gz") else open
+    read = 0
+    with opener(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            buffered = decoder.getstate()[0]
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                data = buffered + chunk
+                raise CorpusError(
+                    f"{path} is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {read - len(buffered) + e.start}); "
+                    f"convert it first, e.g. iconv -f latin1 -t utf-8 {path} > converted.txt"
+                ) from None
+            read += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise CorpusError(f"{path} is not valid UTF-8 (it ends inside a character)") from None
+
+
 def stable_hash(text: str) -> int:
     """A 64-bit hash of ``text`` that is the same in every process (unlike ``hash``)."""
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
@@ -228,6 +271,7 @@ class MakePairsArgs:
         for s in self.sources:
             if s not in DEFAULT_SOURCES and not Path(s).exists():
                 raise ValueError(f"unknown source {s!r}: not one of {sorted(DEFAULT_SOURCES)} and not a file")
+            check_source(s, self.corpora)
         if self.max_words < 0 or self.max_samples < 0:
             raise ValueError("max_words and max_samples must be >= 0")
         if not 0 <= self.unspun_share < 1:
@@ -424,7 +468,10 @@ def _counts(values: list[str]):
 def main(argv: list[str] | None = None) -> None:
     from transformers import HfArgumentParser
 
-    (args,) = HfArgumentParser(MakePairsArgs).parse_args_into_dataclasses(args=argv)
+    try:
+        (args,) = HfArgumentParser(MakePairsArgs).parse_args_into_dataclasses(args=argv)
+    except ValueError as e:  # a bad value, or a corpus that cannot be read (CorpusError)
+        raise SystemExit(f"training.make_pairs: error: {e}") from None
     _, stats = make_pairs(args)
     print(json.dumps({k: v for k, v in stats.items() if k != "args"}, indent=2))
 

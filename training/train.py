@@ -5,6 +5,7 @@
     python -m training.train --preset cpu --output_dir runs/cpu2 --init_from restore/models/default
     python -m training.train --preset gpu --output_dir runs/gpu                # one H100/H200
     python -m training.train --preset tiny --output_dir /tmp/tiny              # seconds, tests
+    python -m training.train --preset cpu --output_dir runs/ft --init_from runs/pretrain/final  # after training.pretrain
 
 Every flag of ``ModelArguments``, ``DataArguments`` and ``Seq2SeqTrainingArguments`` can be
 given; the preset only sets defaults.  The resolved settings are saved as
@@ -50,7 +51,7 @@ METRIC_PATH = str(Path(__file__).resolve().parent.parent / "benchmarks" / "metri
 class ModelArguments:
     """Architecture (ignored with ``--init_from``, which brings its own)."""
 
-    init_from: str | None = field(default=None, metadata={"help": "start from this model folder or Hub id (e.g. restore/models/default)"})
+    init_from: str | None = field(default=None, metadata={"help": "start from this model folder, a run's final or checkpoint-N folder (e.g. of training.pretrain), or a Hub id (e.g. restore/models/default)"})
     d_model: int = field(default=256, metadata={"help": "hidden size"})
     encoder_layers: int = field(default=6, metadata={"help": "encoder layers (deep)"})
     decoder_layers: int = field(default=2, metadata={"help": "decoder layers (shallow)"})
@@ -277,23 +278,33 @@ def build_model(model_args: ModelArguments, tokenizer, data_args: DataArguments)
     return TagGenForRestoration(config)
 
 
-def parse_args(argv: list[str]) -> tuple[ModelArguments, DataArguments, Seq2SeqTrainingArguments, str]:
-    """Parse the CLI with the chosen preset's values as defaults."""
+def parse_with_preset(argv: list[str], presets: dict[str, dict], types: tuple[type, ...]) -> tuple[tuple, str]:
+    """Parse ``argv`` into instances of the dataclasses ``types``, with the values of the
+    preset named by ``--preset`` (default ``cpu``) as defaults; returns them and the preset."""
     preset = "cpu"
     if "--preset" in argv:
         i = argv.index("--preset")
         preset = argv[i + 1]
         argv = argv[:i] + argv[i + 2 :]
-    if preset not in PRESETS:
-        raise SystemExit(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
-    parser = HfArgumentParser((ModelArguments, DataArguments, Seq2SeqTrainingArguments))
-    parser.set_defaults(**PRESETS[preset])
-    model_args, data_args, train_args = parser.parse_args_into_dataclasses(argv)
+    if preset not in presets:
+        raise SystemExit(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
+    parser = HfArgumentParser(types)
+    parser.set_defaults(**presets[preset])
+    return tuple(parser.parse_args_into_dataclasses(argv)), preset
+
+
+def parse_args(argv: list[str]) -> tuple[ModelArguments, DataArguments, Seq2SeqTrainingArguments, str]:
+    """Parse the CLI with the chosen preset's values as defaults."""
+    (model_args, data_args, train_args), preset = parse_with_preset(
+        argv, PRESETS, (ModelArguments, DataArguments, Seq2SeqTrainingArguments)
+    )
     return model_args, data_args, train_args, preset
 
 
 def encode_splits(data_args: DataArguments, tokenizer, seed: int, echo: bool):
-    """Training and dev splits encoded for the model, plus raw dev pairs to restore."""
+    """Training and dev splits of the pairs at ``data_args.pairs`` (columns ``spun`` and
+    ``clean``; an optional boolean ``restorable`` limits the dev units restored for the
+    curve) encoded for the model, plus raw dev pairs to restore."""
     from datasets import load_from_disk
 
     pairs = load_from_disk(data_args.pairs)
@@ -301,7 +312,11 @@ def encode_splits(data_args: DataArguments, tokenizer, seed: int, echo: bool):
     if data_args.max_train_samples:
         train = train.select(range(min(data_args.max_train_samples, len(train))))
     dev = dev.shuffle(seed=seed)
-    dev_pairs = list(zip(dev["spun"][: data_args.dev_restore_samples], dev["clean"][: data_args.dev_restore_samples]))
+    # Dev units to restore: all of them, or, where the split marks which are (pre-training's
+    # denoising pairs), only those the editor can restore at all.
+    restorable = dev.filter(lambda r: r, input_columns="restorable") if "restorable" in dev.column_names else dev
+    restorable = restorable.select(range(min(data_args.dev_restore_samples, len(restorable))))
+    dev_pairs = list(zip(restorable["spun"], restorable["clean"]))
     if data_args.max_eval_samples:
         dev = dev.select(range(min(data_args.max_eval_samples, len(dev))))
 
@@ -318,30 +333,47 @@ def encode_splits(data_args: DataArguments, tokenizer, seed: int, echo: bool):
     return train, dev, dev_pairs
 
 
-def main(argv: list[str] | None = None) -> Path:
-    """Train; returns the run folder (``output_dir``)."""
-    model_args, data_args, train_args, preset = parse_args(list(sys.argv[1:] if argv is None else argv))
+def load_model(model_args: ModelArguments, data_args: DataArguments) -> tuple[TagGenForRestoration, Any]:
+    """The model to train and its tokenizer: ``--init_from``'s (a model folder, a run's
+    ``final`` or ``checkpoint-N`` folder, or a Hub id) in float32, else a fresh model sized by
+    ``model_args`` for the tokenizer at ``data_args.tokenizer``."""
+    if model_args.init_from:
+        tokenizer = AutoTokenizer.from_pretrained(model_args.init_from)
+        return TagGenForRestoration.from_pretrained(model_args.init_from, dtype=torch.float32), tokenizer
+    tokenizer = AutoTokenizer.from_pretrained(data_args.tokenizer)
+    return build_model(model_args, tokenizer, data_args), tokenizer
+
+
+def run(
+    model_args: ModelArguments,
+    data_args: DataArguments,
+    train_args: Seq2SeqTrainingArguments,
+    preset: str,
+    stage: str = "fine-tune",
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Train on the pairs at ``data_args.pairs``; returns the run folder (``output_dir``).
+
+    ``stage`` (``pretrain`` or ``fine-tune``) and ``extra`` (more resolved settings, e.g. the
+    corruption of pre-training) are recorded in ``run_config.json``, which
+    ``training.export`` reads into the model's training history.
+    """
     set_seed(train_args.seed)
     if train_args.use_cpu or not torch.cuda.is_available():
         torch.set_num_threads(max(1, os.cpu_count() or 1))
     else:
         torch.set_float32_matmul_precision("high")  # TF32 matmuls on a GPU; fp32 everywhere else
-    if model_args.init_from:
-        tokenizer = AutoTokenizer.from_pretrained(model_args.init_from)
-        model = TagGenForRestoration.from_pretrained(model_args.init_from, dtype=torch.float32)
-    else:
-        tokenizer = AutoTokenizer.from_pretrained(data_args.tokenizer)
-        model = build_model(model_args, tokenizer, data_args)
+    model, tokenizer = load_model(model_args, data_args)
     model.config.restore = {"keep_threshold": model_args.keep_threshold, "max_words": 60, "preset": preset}
     train, dev, dev_pairs = encode_splits(data_args, tokenizer, train_args.seed, model.config.echo_spans)
 
     out = Path(train_args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    resolved = {"preset": preset, "model": {**asdict(model_args), **architecture(model)}, "data": asdict(data_args),
-                "training": train_args.to_dict(), "parameters": model.num_parameters(),
-                "hardware": hardware(train_args.use_cpu)}
+    resolved = {"stage": stage, "preset": preset, "model": {**asdict(model_args), **architecture(model)},
+                "data": asdict(data_args), **(extra or {}), "training": train_args.to_dict(),
+                "parameters": model.num_parameters(), "hardware": hardware(train_args.use_cpu)}
     (out / "run_config.json").write_text(json.dumps(resolved, indent=2, default=str))
-    print(f"restore: {model.num_parameters() / 1e6:.1f} M parameters, {len(train)} training units, preset {preset}")
+    print(f"restore: {stage}, {model.num_parameters() / 1e6:.1f} M parameters, {len(train)} training units, preset {preset}")
 
     guard = StopOnNonFinite()
     limit = TimeLimit(data_args.time_limit_minutes) if data_args.time_limit_minutes else None
@@ -373,10 +405,20 @@ def main(argv: list[str] | None = None) -> Path:
     trainer.save_model(str(out / "final"))
     tokenizer.save_pretrained(str(out / "final"))
     metrics = trainer.evaluate()
-    summary = {"wall_seconds": time.time() - start, "global_step": trainer.state.global_step, **metrics}
+    summary = {"stage": stage, "wall_seconds": time.time() - start, "global_step": trainer.state.global_step,
+               "num_input_tokens_seen": trainer.state.num_input_tokens_seen, **metrics}
     (out / "final" / "train_summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     return out
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """Fine-tune on spinner pairs (``training.make_pairs``); returns the run folder (``output_dir``)."""
+    model_args, data_args, train_args, preset = parse_args(list(sys.argv[1:] if argv is None else argv))
+    if not (Path(data_args.pairs) / "dataset_dict.json").is_file():
+        raise SystemExit(f"training.train: error: no pairs at {data_args.pairs}; make them first, "
+                         f"e.g. python -m training.make_pairs --sources my.txt --output {data_args.pairs}")
+    return run(model_args, data_args, train_args, preset)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--vocab_size", type=int, default=8192, help="BPE vocabulary size (8k-16k)")
     parser.add_argument("--max_samples", type=int, default=400_000, help="training pairs to learn from")
     args = parser.parse_args(argv)
+    if not (Path(args.pairs) / "dataset_dict.json").is_file():
+        raise SystemExit(f"training.train_tokenizer: error: no pairs at {args.pairs}; make them first, "
+                         f"e.g. python -m training.make_pairs --sources my.txt --output {args.pairs}")
     tokenizer = build_tokenizer(_pair_texts(args.pairs, args.max_samples), vocab_size=args.vocab_size)
     Path(args.output).mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(args.output)
