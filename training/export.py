@@ -116,14 +116,16 @@ def _run_files(run_dir: Path, source: Path) -> tuple[dict, dict, dict]:
 
 
 def run_record(run_dir: Path, source: Path) -> dict:
-    """This run's entry in the model's training history: what it started from, its steps,
-    source tokens, wall seconds, hardware, learning rate and data."""
+    """This run's entry in the model's training history: its stage (``pretrain`` or
+    ``fine-tune``), what it started from, its steps, source tokens, wall seconds, hardware,
+    learning rate and data."""
     config, state, summary = _run_files(run_dir, source)
     training, data = config.get("training", {}), config.get("data") or {}
     seconds = training_seconds(state.get("log_history", []))
     return {
         "run": str(run_dir),
         "checkpoint": source.name,
+        "stage": config.get("stage", "fine-tune"),
         "preset": config.get("preset"),
         "started_from": (config.get("model") or {}).get("init_from"),
         "steps": state.get("global_step", summary.get("global_step")),
@@ -138,10 +140,15 @@ def run_record(run_dir: Path, source: Path) -> dict:
 
 
 def earlier_history(init_from: str | None) -> list[dict]:
-    """The training history of the model a run started from (a folder or Hub id); [] if it
-    started from random weights or its model carries none."""
+    """The training history of the model a run started from: an exported model folder's or
+    Hub id's ``training_history.json``, or, for a folder of a training run (its ``final`` or a
+    ``checkpoint-N``, e.g. of ``training.pretrain``), that run's history; [] if it started
+    from random weights or its model carries none."""
     if not init_from:
         return []
+    folder = Path(init_from)
+    if folder.is_dir() and not (folder / HISTORY_FILE).exists() and (folder.parent / "run_config.json").exists():
+        return training_history(folder.parent, folder)
     from transformers.utils import cached_file
 
     found = cached_file(init_from, HISTORY_FILE, _raise_exceptions_for_missing_entries=False)
@@ -162,22 +169,35 @@ def history_lines(history: list[dict]) -> list[str]:
         "",
         "Every run behind these weights, oldest first (`training_history.json`):",
         "",
-        "| run | started from | preset | hardware | steps | batch | source tokens | wall time | learning rate |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| run | stage | started from | preset | hardware | steps | batch | source tokens | wall time | learning rate |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in history:
         seconds, tokens = r.get("seconds"), r.get("tokens")
         wall = "?" if seconds is None else f"{seconds / 3600:.2f} h"
         lines.append(
-            f"| `{r.get('run')}` | {r.get('started_from') or 'random weights'} | {r.get('preset')} | {r.get('hardware')} | "
+            f"| `{r.get('run')}` | {r.get('stage', 'fine-tune')} | {r.get('started_from') or 'random weights'} | "
+            f"{r.get('preset')} | {r.get('hardware')} | "
             f"{r.get('steps')} | {r.get('batch')} | {f'{tokens:,}' if isinstance(tokens, int) else '?'} | {wall} | "
             f"{r.get('learning_rate')} ({r.get('schedule')}) |"
         )
     tokens = sum(r.get("tokens") or 0 for r in history)
     seconds = sum(r.get("seconds") or 0 for r in history)
     lines += ["", f"In all: {sum(r.get('steps') or 0 for r in history):,} steps, {tokens:,} source tokens, "
-                  f"{seconds / 3600:.2f} h of training."]
+                  f"{seconds / 3600:.2f} h of training" + _stage_totals(history) + "."]
     return lines
+
+
+def _stage_totals(history: list[dict]) -> str:
+    """The history's tokens and hours per stage, in words (empty if every run fine-tuned)."""
+    stages: dict[str, list[float]] = {}
+    for r in history:
+        totals = stages.setdefault(r.get("stage", "fine-tune"), [0, 0.0])
+        totals[0] += r.get("tokens") or 0
+        totals[1] += r.get("seconds") or 0
+    if set(stages) == {"fine-tune"}:
+        return ""
+    return " (" + "; ".join(f"{stage}: {int(t):,} tokens, {s / 3600:.2f} h" for stage, (t, s) in stages.items()) + ")"
 
 
 def model_card(source: Path, run_dir: Path, model: TagGenForRestoration, history: list[dict] | None = None) -> str:
@@ -203,7 +223,8 @@ def model_card(source: Path, run_dir: Path, model: TagGenForRestoration, history
         "",
         "## Training",
         "",
-        f"- run: `{run_dir}`, exported from `{source.name}`, preset `{config.get('preset', '?')}`, started from "
+        f"- run: `{run_dir}` ({config.get('stage', 'fine-tune')}), exported from `{source.name}`, preset "
+        f"`{config.get('preset', '?')}`, started from "
         f"{_started_from(config)}",
         f"- steps: {state.get('global_step', summary.get('global_step', '?'))}; "
         f"tokens seen (source side): {state.get('num_input_tokens_seen', summary.get('num_input_tokens_seen', '?'))}",

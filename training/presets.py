@@ -1,7 +1,9 @@
-"""Named defaults for ``python -m training.train --preset NAME``.
+"""Named defaults for ``python -m training.train --preset NAME`` (:data:`PRESETS`) and
+``python -m training.pretrain --preset NAME`` (:data:`PRETRAIN_PRESETS`).
 
 ``cpu`` and ``gpu`` build the same architecture, so a checkpoint from either can be
-continued by the other (``--init_from``) and training time adds up across runs.
+continued by the other (``--init_from``) and training time adds up across runs; a
+pre-training preset is its fine-tuning namesake plus how much clean text to corrupt.
 """
 
 from __future__ import annotations
@@ -57,4 +59,13 @@ PRESETS: dict[str, dict] = {
         "dataloader_num_workers": 4, "preprocessing_num_workers": 8,
         "time_limit_minutes": 8.0, "time_decay_fraction": 0.3,
     },
+}
+
+PRETRAIN_PRESETS: dict[str, dict] = {
+    # Seconds: the tests give a small --sources file and cap the units.
+    "tiny": {**PRESETS["tiny"], "max_words": 0, "num_proc": 1},
+    # Days of text for 2 cores: 5 M words (~250 k units) corrupted in a few minutes, then hours of training.
+    "cpu": {**PRESETS["cpu"], "max_words": 5_000_000, "num_proc": 2},
+    # One H100/H200, minutes: 16 cores corrupt 20 M words, and the run stops itself after 4 minutes.
+    "gpu": {**PRESETS["gpu"], "max_words": 20_000_000, "num_proc": 16, "time_limit_minutes": 4.0},
 }

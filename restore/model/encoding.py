@@ -12,10 +12,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from transformers import PreTrainedTokenizerFast
 
-from restore.model.formulation import BEGIN, INSIDE, MAX_SPANS, SEP, Span, marker, spans_from_pair, tags_from_spans
+from restore.model.formulation import BEGIN, INSIDE, MASK, MAX_SPANS, SEP, Span, marker, spans_from_pair, tags_from_spans
 from restore.text import Token
 
-SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>", SEP]
+SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", MASK, SEP]
 
 
 def subword_to_token(offsets: list[tuple[int, int]], tokens: list[Token]) -> list[int]:

@@ -38,6 +38,10 @@ MAX_SPANS = 64
 SEP = "<sep>"
 """Ends the echoed spun words of a span in the *echo* target."""
 
+MASK = "<mask>"
+"""Stands for the words of a span in pre-training's corrupted text (``training.pretrain``): the
+encoder tags it like any spun span, and the decoder writes the words it hides."""
+
 
 def marker(k: int) -> str:
     """The decoder marker of span ``k`` (1-based)."""

@@ -1,0 +1,102 @@
+"""Denoising pre-training on a tiny corpus, through the real datasets pipeline and Trainer,
+then fine-tuning from it."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from restore.edits import align
+from restore.model.formulation import MASK
+from restore.text import protected_mask, tokenize
+from tests.conftest import TOY_SENTENCES
+from training import pretrain, train
+
+MORE = [
+    "The committee met again in the spring and approved the new budget for the schools.",
+    "Most of the farmers said the rain came too late for the wheat in the eastern fields.",
+    "\"We were never told,\" the residents said after the meeting, before they went home.",
+]
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clean text file of blank-line separated documents, as ``--sources`` takes it."""
+    rng = random.Random(3)
+    sentences = TOY_SENTENCES + MORE
+    documents = ["\n".join(rng.sample(sentences, 3)) for _ in range(60)]  # three one-sentence paragraphs
+    path = tmp_path_factory.mktemp("corpus") / "clean.txt"
+    path.write_text("\n\n".join(documents) + "\n")
+    return path
+
+
+def test_corruption_touches_only_changeable_words_and_never_joins_spans() -> None:
+    args = pretrain.CorruptionArguments(noise_rate=0.3, clean_share=0.0)
+    lexicon = pretrain.lexicon_of(args.tables)
+    pool = ["apple", "river", "quickly"]
+    kinds_seen: set[str] = set()
+    for seed, clean in enumerate((TOY_SENTENCES + MORE) * 4):
+        spun, kinds = pretrain.corrupt(clean, random.Random(seed), pool, lexicon, args)
+        assert spun != clean and kinds
+        kinds_seen.update(kinds)
+        assert spun == pretrain.corrupt(clean, random.Random(seed), pool, lexicon, args)[0]  # seeded
+        edits = align(spun, clean)
+        assert len(edits) == len(kinds)  # one edit per span: spans never touch
+        tokens, protected = tokenize(clean), protected_mask(clean)
+        kept = "".join(t.text for t, p in zip(tokens, protected) if p)
+        assert "".join(t.text for t, p in zip(tokenize(spun), protected_mask(spun)) if p).replace("<>", "") == kept
+    assert kinds_seen == set(pretrain.KINDS)
+    masked, kinds = pretrain.corrupt(MORE[0], random.Random(1), pool, lexicon,
+                                     pretrain.CorruptionArguments(kind_weights="mask=1", noise_rate=0.3, clean_share=0.0))
+    assert set(kinds) == {"mask"} and MASK in masked
+
+
+def test_corruption_refuses_held_out_tables_and_bad_settings() -> None:
+    assert "moby" in pretrain.held_out_tables() and "moby" not in pretrain.training_tables()
+    with pytest.raises(ValueError, match="held out"):
+        pretrain.CorruptionArguments(tables=["wordnet", "moby"])
+    with pytest.raises(ValueError):
+        pretrain.CorruptionArguments(kind_weights="mask=1,shuffle=1")
+    with pytest.raises(ValueError):
+        pretrain.CorruptionArguments(noise_rate=0.0)
+    _, _, _, train_args, _ = pretrain.parse_args(["--preset", "gpu", "--output_dir", "x"])  # parses without a GPU
+    assert train_args.per_device_train_batch_size == 512
+
+
+def test_pretrain_resumes_and_fine_tuning_starts_from_it(corpus_file: Path, tiny_run: Path, toy_pairs_dir: Path,
+                                                          tmp_path: Path) -> None:
+    from training.export import HISTORY_FILE, export
+
+    run_dir = tmp_path / "pre"
+    common = ["--preset", "tiny", "--output_dir", str(run_dir), "--sources", str(corpus_file),
+              "--tokenizer", str(tiny_run.parent / "tokenizer"), "--validation_percent", "20",
+              "--eval_steps", "4", "--save_steps", "4", "--disable_tqdm", "true"]
+    pretrain.main(common + ["--max_steps", "4"])
+    record = json.loads((run_dir / "denoise_pairs" / pretrain.PAIRS_RECORD).read_text())
+    assert record["units"]["train"] > 0 and record["units"]["validation"] > 0
+    assert all(record["spans"][kind] > 0 for kind in pretrain.KINDS)
+    config = json.loads((run_dir / "run_config.json").read_text())
+    assert config["stage"] == "pretrain" and config["corruption"]["noise_rate"] == 0.15
+    assert config["data"]["pairs"] == str(run_dir / "denoise_pairs")
+
+    pretrain.main(common + ["--max_steps", "8", "--resume"])  # the pairs are reused, the run goes on
+    state = json.loads((run_dir / "checkpoint-8" / "trainer_state.json").read_text())
+    evals = [row for row in state["log_history"] if "eval_loss" in row]
+    assert [row["step"] for row in evals] == [4, 8]
+    assert any("eval_spin_removed" in row for row in state["log_history"])  # dev units without masks, restored
+    assert json.loads((run_dir / "final" / "train_summary.json").read_text())["stage"] == "pretrain"
+
+    tuned = train.main([
+        "--preset", "tiny", "--output_dir", str(tmp_path / "ft"), "--pairs", str(toy_pairs_dir),
+        "--init_from", str(run_dir / "checkpoint-8"), "--max_steps", "2", "--eval_steps", "2", "--save_steps", "2",
+        "--disable_tqdm", "true",
+    ])
+    model = export(tuned, tmp_path / "model")
+    history = json.loads((model / HISTORY_FILE).read_text())
+    assert [(h["stage"], h["steps"]) for h in history] == [("pretrain", 8), ("fine-tune", 2)]
+    assert history[1]["started_from"] == str(run_dir / "checkpoint-8") and history[0]["tokens"] > 0
+    card = (model / "README.md").read_text()
+    assert "| pretrain |" in card and "| fine-tune |" in card and "pretrain: " in card
