@@ -15,12 +15,19 @@ from typing import Iterable, Sequence
 from restore.text import tokenize
 
 
+SOURCES = ("table", "generated")
+"""Where an :class:`Edit`'s replacement may come from."""
+
+
 @dataclass(frozen=True, slots=True)
 class Edit:
     """Replace ``before`` (the source text at ``[start, end)``) with ``after``.
 
     ``kind`` is ERRANT-style: ``R:WORD`` (one word for one), ``R:PHRASE`` (more words on a
-    side), ``D`` (deletion), ``I`` (insertion).  ``confidence`` is in [0, 1].
+    side), ``D`` (deletion), ``I`` (insertion).  ``confidence`` is in [0, 1].  ``source`` says
+    where the replacement came from (:data:`SOURCES`): ``generated`` when the model's decoder
+    wrote it, ``table`` (the default) when a table listed it: the inverted spinner tables of
+    the model's candidates, or any other fixed list.
     """
 
     start: int
@@ -29,6 +36,7 @@ class Edit:
     after: str
     kind: str = "R:WORD"
     confidence: float = 1.0
+    source: str = "table"
 
     def to_dict(self) -> dict:
         return {
@@ -38,6 +46,7 @@ class Edit:
             "after": self.after,
             "kind": self.kind,
             "confidence": round(self.confidence, 4),
+            "source": self.source,
         }
 
 

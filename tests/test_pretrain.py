@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,43 @@ def test_pretrain_resumes_and_fine_tuning_starts_from_it(corpus_file: Path, tiny
     assert history[1]["started_from"] == str(run_dir / "checkpoint-8") and history[0]["tokens"] > 0
     card = (model / "README.md").read_text()
     assert "| pretrain |" in card and "| fine-tune |" in card and "pretrain: " in card
+
+
+def test_gpu_session_trains_both_stages_within_its_time_and_packs_the_model(
+    corpus_file: Path, tiny_model_dir: Path, toy_pairs_dir: Path, tmp_path: Path
+) -> None:
+    import time
+
+    from restore.model.editor import Seq2SeqEditor
+    from training import gpu_session
+    from training.export import HISTORY_FILE
+
+    started = time.time()
+    summary = gpu_session.run_session(gpu_session.SessionArgs(
+        out=str(tmp_path / "out"), init_from=str(tiny_model_dir), pairs=str(toy_pairs_dir), work=str(tmp_path / "work"),
+        preset="tiny", minutes=0.75, reserve_minutes=0.25, pretrain_share=0.5, sources=str(corpus_file),
+        validation_percent=20.0, num_proc=1,
+    ))
+    assert set(summary["stages"]) == {"pretrain", "finetune"} and summary["parts"]
+    assert time.time() - started < 0.75 * 60 + 60  # the limit, plus the last steps, evaluations and export
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == sorted(summary["parts"] + [gpu_session.SUMMARY])
+    back = tmp_path / "back"
+    shutil.copytree(tmp_path / "out", back / "files")
+    gpu_session.unpack(back / "files", back / "session")
+    history = json.loads((back / "session" / "model" / HISTORY_FILE).read_text())
+    assert [h["stage"] for h in history] == ["fine-tune", "pretrain", "fine-tune"]  # the tiny model's run, then these
+    assert (back / "session" / "pretrain" / "run_config.json").exists()
+    assert Seq2SeqEditor.from_pretrained(str(back / "session" / "model")).propose(["They mentioned it."])
+
+
+def test_session_parts_stay_under_the_size_brought_back(tmp_path: Path) -> None:
+    from training import gpu_session
+
+    work, model = tmp_path / "work", tmp_path / "work" / "model"
+    model.mkdir(parents=True)
+    (model / "weights.bin").write_bytes(bytes(range(256)) * 4000)  # ~1 MB
+    parts = gpu_session.pack(work, model, tmp_path / "out", part_bytes=300_000)
+    assert len(parts) == 4 and all(p.stat().st_size <= 300_000 for p in parts)
+    gpu_session.unpack(tmp_path / "out", tmp_path / "back")
+    assert (tmp_path / "back" / "model" / "weights.bin").read_bytes() == (model / "weights.bin").read_bytes()

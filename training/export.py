@@ -360,7 +360,8 @@ def _schedule(training: dict, data: dict | None = None) -> str:
     """The learning-rate schedule of a run's resolved training and data arguments, in words."""
     if (data or {}).get("time_decay_fraction"):
         return (f"{_count(training.get('warmup_steps', 0))} warmup steps, then constant, then a linear decay to 0 over the "
-                f"last {data['time_decay_fraction']:.0%} of the {data['time_limit_minutes']:g}-minute time limit (wall clock)")
+                f"last {data['time_decay_fraction']:.0%} of the {data.get('time_bound_minutes') or data['time_limit_minutes']:.3g}-minute "
+                "time limit (wall clock)")
     kind = training.get("lr_scheduler_type", "?")
     kwargs = training.get("lr_scheduler_kwargs") or {}  # run_config.json holds it parsed (a dict)
     shown = ", ".join(f"{k} {v}" for k, v in sorted(kwargs.items()))

@@ -291,12 +291,17 @@ def parse_args(argv: list[str]) -> tuple[CorruptionArguments, train.ModelArgumen
     return corruption, model_args, data_args, train_args, preset
 
 
-def main(argv: list[str] | None = None) -> Path:
+def run(corruption: CorruptionArguments, model_args: train.ModelArguments, data_args: train.DataArguments,
+        train_args: Seq2SeqTrainingArguments, preset: str) -> Path:
     """Make (or reuse) the denoising pairs and pre-train on them; returns the run folder."""
-    corruption, model_args, data_args, train_args, preset = parse_args(list(sys.argv[1:] if argv is None else argv))
     pairs = corruption.denoise_pairs or str(Path(train_args.output_dir) / "denoise_pairs")
     data_args.pairs = str(build_denoise_pairs(corruption, pairs))
     return train.run(model_args, data_args, train_args, preset, stage="pretrain", extra={"corruption": corruption.signature()})
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """The command line: :func:`run` with the parsed arguments."""
+    return run(*parse_args(list(sys.argv[1:] if argv is None else argv)))
 
 
 if __name__ == "__main__":

@@ -85,15 +85,24 @@ class DataArguments:
     preprocessing_num_workers: int | None = field(default=None, metadata={"help": "processes for encoding"})
     resume: bool = field(default=False, metadata={"help": "resume from the last checkpoint in output_dir"})
     time_limit_minutes: float | None = field(default=None, metadata={"help": "stop (with a checkpoint) after this long"})
-    time_decay_fraction: float = field(default=0.0, metadata={"help": "with --time_limit_minutes: decay the learning rate linearly to zero over this last fraction of the time limit (wall clock), replacing --lr_scheduler_type"})
+    stop_at: float | None = field(default=None, metadata={"help": "stop (with a checkpoint) at this Unix time, or at the time limit if that comes first; the limit then starts when training does (scripted sessions: training.gpu_session)"})
+    time_decay_fraction: float = field(default=0.0, metadata={"help": "with --time_limit_minutes or --stop_at: decay the learning rate linearly to zero over this last fraction of the training time (wall clock), replacing --lr_scheduler_type"})
 
     def __post_init__(self) -> None:
         if self.max_source_length < 8 or self.max_target_length < 4:
             raise ValueError("max_source_length must be >= 8 and max_target_length >= 4")
         if not 0.0 <= self.time_decay_fraction < 1.0:
             raise ValueError("time_decay_fraction must be in [0, 1)")
-        if self.time_decay_fraction and not self.time_limit_minutes:
-            raise ValueError("time_decay_fraction needs time_limit_minutes")
+        if self.time_decay_fraction and not (self.time_limit_minutes or self.stop_at):
+            raise ValueError("time_decay_fraction needs time_limit_minutes or stop_at")
+
+    def training_minutes(self, now: float) -> float | None:
+        """Minutes training may take from Unix time ``now``: the time limit, or what is left
+        before ``stop_at`` if that is less (None: no bound)."""
+        left = None if self.stop_at is None else max(0.0, (self.stop_at - now) / 60)
+        if self.time_limit_minutes is None:
+            return left
+        return self.time_limit_minutes if left is None else min(self.time_limit_minutes, left)
 
 
 class PairCollator:
@@ -369,18 +378,20 @@ def run(
 
     out = Path(train_args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    minutes = data_args.training_minutes(time.time())
     resolved = {"stage": stage, "preset": preset, "model": {**asdict(model_args), **architecture(model)},
-                "data": asdict(data_args), **(extra or {}), "training": train_args.to_dict(),
-                "parameters": model.num_parameters(), "hardware": hardware(train_args.use_cpu)}
+                "data": {**asdict(data_args), "time_bound_minutes": minutes}, **(extra or {}),
+                "training": train_args.to_dict(), "parameters": model.num_parameters(),
+                "hardware": hardware(train_args.use_cpu)}
     (out / "run_config.json").write_text(json.dumps(resolved, indent=2, default=str))
     print(f"restore: {stage}, {model.num_parameters() / 1e6:.1f} M parameters, {len(train)} training units, preset {preset}")
 
     guard = StopOnNonFinite()
-    limit = TimeLimit(data_args.time_limit_minutes) if data_args.time_limit_minutes else None
+    limit = TimeLimit(minutes) if minutes is not None else None
     callbacks = [guard] + ([limit] if limit else [])
     lr_factor = None
-    if data_args.time_decay_fraction:  # DataArguments guarantees a time limit with it
-        decay_seconds = data_args.time_decay_fraction * data_args.time_limit_minutes * 60
+    if data_args.time_decay_fraction:  # DataArguments guarantees a time bound with it
+        decay_seconds = max(1.0, data_args.time_decay_fraction * minutes * 60)
         lr_factor = wall_clock_schedule(train_args.warmup_steps, limit.deadline, decay_seconds)
     trainer = RestorationTrainer(
         model=model,

@@ -5,9 +5,11 @@ An *editor* has ``max_words`` and ``propose(units, protected) -> list[list[Edit]
 call tags every token of every unit in one encoder pass per batch, then proposes edits two
 ways and keeps the most confident of overlapping ones:
 
-* *generated*: the decoder writes a replacement for each tagged span, greedily;
-* *candidates*: where the spinner's inverted tables (:class:`restore.spin.inverse.Channel`,
-  shipped beside the model as ``candidates.tsv.gz``, with counts from training pairs) list
+* *generated* (``Edit.source == "generated"``): the decoder writes a replacement for each
+  tagged span, greedily;
+* *candidates* (``Edit.source == "table"``): where the spinner's inverted tables
+  (:class:`restore.spin.inverse.Channel`, shipped beside the model as ``candidates.tsv.gz``,
+  with counts from training pairs) list
   clean phrases for a run of words the tagger doubts, a small calibrated network
   (:class:`restore.model.scorer.CandidateScorer`) of the tag doubt, the tables' statistics
   (among them how often the spun words were in fact spun between the same neighbours in the
@@ -340,7 +342,7 @@ class Seq2SeqEditor:
                     text, lp = written[n]
                     spans.append(Span(a, z, text))
                     span_conf.append(confs[n] * math.exp(lp))
-            results[i] = edits_from_spans(units[i], tokens, spans, span_conf)
+            results[i] = edits_from_spans(units[i], tokens, spans, span_conf, source="generated")
         return results
 
     def _candidate_edits(self, units, views) -> list[list["CandidateEdit"]]:
@@ -594,7 +596,7 @@ def _edit_with_article(unit: str, view: _UnitView, a: int, z: int, replacement: 
         if fixed != article:
             start, replacement = tokens[a - 1].start, f"{fixed} {replacement}"
     before = unit[start:end]
-    return Edit(start, end, before, replacement, edit_kind(before, replacement), confidence)
+    return Edit(start, end, before, replacement, edit_kind(before, replacement), confidence, source="table")
 
 
 def gated(edits: list[Edit], min_confidence: float, min_evidence: int = 0,

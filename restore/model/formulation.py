@@ -110,8 +110,10 @@ def edits_from_spans(
     tokens: list[Token],
     spans: list[Span],
     confidences: list[float] | None = None,
+    source: str = "table",
 ) -> list[Edit]:
-    """Edits of ``text`` that replace each span's tokens with its replacement.
+    """Edits of ``text`` that replace each span's tokens with its replacement, each with
+    ``source`` (:data:`restore.edits.SOURCES`).
 
     A span whose replacement equals its text is no edit.  An empty replacement deletes the
     tokens together with the whitespace before them (after them at the start of the text).
@@ -128,5 +130,5 @@ def edits_from_spans(
                 end = tokens[s.last].start
         before = text[start:end]
         conf = 1.0 if confidences is None else confidences[n]
-        edits.append(Edit(start, end, before, s.replacement, edit_kind(before, s.replacement), conf))
+        edits.append(Edit(start, end, before, s.replacement, edit_kind(before, s.replacement), conf, source))
     return edits
