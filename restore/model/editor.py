@@ -42,7 +42,7 @@ from restore.model.modeling import TagGenForRestoration
 from restore.model.scorer import CandidateScorer
 from restore.spin.articles import agree
 from restore.spin.decoder import Decoder
-from restore.spin.inverse import Channel, match_apostrophes, neighbours, norm
+from restore.spin.inverse import Candidate, Channel, match_apostrophes, neighbours, norm
 from restore.spin.lm import CmuTrigramLM
 from restore.spin.ngram import NGRAM_FILE, NgramLM, ngram_word, ngram_words
 from restore.text import Token, tokenize
@@ -85,10 +85,20 @@ CANDIDATE_FEATURES = (
     # candidate) - log P(the unit as it is), and that minus the best rival's, clipped as above.
     "ngram fit",
     "ngram fit lead",
+    # The decoder's n-best replacements of the span (Seq2SeqEditor.nbest; 0 for both when off):
+    # 1 if the candidate is one no table lists (the decoder proposed it), and the decoder's
+    # log-probability of the candidate as the span's replacement (NBEST_FLOOR if not in its n-best).
+    "generated",
+    "decoder log-prob",
 )
-"""What a candidate edit's confidence is computed from (in this order)."""
+"""What a candidate edit's confidence is computed from (in this order).  New features go at the
+end: a scorer fitted on fewer reads the first ones (:meth:`Seq2SeqEditor.candidate_confidence`)."""
 
 RIVAL_CLIP = 10.0
+GENERATED_CHANNEL_LOGP = math.log(1e-6)
+"""The ``channel log-prob`` of a candidate that only the decoder proposed (no table lists it)."""
+NBEST_FLOOR = -30.0
+"""The ``decoder log-prob`` of a candidate the decoder's n-best does not hold."""
 _LEADS = (7, 1, 5, None, 0, 4, 6)  # the CANDIDATE_FEATURES each lead compares (None: log rivals)
 
 
@@ -157,6 +167,11 @@ class Seq2SeqEditor:
     the ``ngram fit`` features (None: they are 0).  ``min_evidence``, ``evidence_confidence``,
     ``sure_confidence``: the unit gate of :func:`gated` (``min_evidence=0``: no gate);
     ``document_evidence``: the document's share in it (:func:`gated_document`, 0: none).
+    ``nbest``: for every run of words the tagger doubts as the candidates' bar does (up to
+    ``nbest_max_words`` words), the decoder's ``nbest`` likeliest replacements (beam search,
+    deduplicated, :func:`free_tokens`-bounded) join the tables' candidates, scored by the same
+    scorer with the ``generated`` and ``decoder log-prob`` features (:data:`CANDIDATE_FEATURES`);
+    their edits have ``source="generated"``.  0 (the default): off, and nothing is decoded.
     """
 
     def __init__(
@@ -177,7 +192,13 @@ class Seq2SeqEditor:
         evidence_confidence: float = 0.5,
         sure_confidence: float = 1.01,
         document_evidence: float = 0.0,
+        nbest: int = 0,
+        nbest_max_words: int = 4,
     ) -> None:
+        if nbest < 0 or nbest_max_words < 1:
+            raise ValueError("nbest must be >= 0 and nbest_max_words >= 1")
+        if nbest and (candidates is None or not getattr(model.config, "echo_spans", False)):
+            raise ValueError("nbest needs candidate tables (its proposals are scored beside theirs) and an echo-format model")
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
         self.device = device
@@ -191,6 +212,8 @@ class Seq2SeqEditor:
         self.evidence_confidence = evidence_confidence
         self.sure_confidence = sure_confidence
         self.document_evidence = document_evidence
+        self.nbest = nbest
+        self.nbest_max_words = nbest_max_words
         if isinstance(candidate_scorer, dict):
             candidate_scorer = CandidateScorer.from_dict(candidate_scorer)
         self.candidate_scorer = candidate_scorer
@@ -230,7 +253,7 @@ class Seq2SeqEditor:
         tokenizer = AutoTokenizer.from_pretrained(name)
         settings = getattr(model.config, "restore", {}) or {}
         known = ("keep_threshold", "min_confidence", "max_words", "candidate_keep_threshold", "candidate_scorer",
-                 "min_evidence", "evidence_confidence", "sure_confidence", "document_evidence")
+                 "min_evidence", "evidence_confidence", "sure_confidence", "document_evidence", "nbest", "nbest_max_words")
         kwargs = {**{k: settings[k] for k in known if k in settings}, **kwargs}
         if "candidates" not in kwargs:
             path = cached_file(name, CANDIDATES_FILE, _raise_exceptions_for_missing_entries=False)
@@ -270,7 +293,7 @@ class Seq2SeqEditor:
             first = first_subwords(sub2tok, len(tokens))
             free = [pos >= 0 and not (protected is not None and protected[i][k]) for k, pos in enumerate(first)]
             p_keep = [float(keep_probs[i, pos, KEEP]) if pos >= 0 else 1.0 for pos in first]
-            views.append(_UnitView(tokens, free, p_keep))
+            views.append(_UnitView(tokens, free, p_keep, sub2tok))
             tags, tag_conf = [], []
             for k, pos in enumerate(first):
                 if not free[k] or p_keep[k] >= self.keep_threshold:
@@ -284,8 +307,9 @@ class Seq2SeqEditor:
             confs = [min(tag_conf[a:z]) for a, z in ranges]
             plans.append((tokens, ranges, confs))
         generated = self._generated_edits(units, plans, states, attention_mask, span_ids)
+        nbest = self._nbest(units, views, keep_probs, states, attention_mask) if self.nbest else [{} for _ in units]
         candidates = (
-            self._candidate_edits(units, views)
+            self._candidate_edits(units, views, nbest)
             if self.candidates is not None else [[] for _ in units]
         )
         return list(zip(generated, candidates))
@@ -345,18 +369,93 @@ class Seq2SeqEditor:
             results[i] = edits_from_spans(units[i], tokens, spans, span_conf, source="generated")
         return results
 
-    def _candidate_edits(self, units, views) -> list[list["CandidateEdit"]]:
-        """For each doubted run of words the candidate tables know, every candidate as an edit
-        with its features (see :data:`CANDIDATE_FEATURES`) and confidence."""
-        # (unit, first, stop, replacement, source, doubt, features, spin-in-context features, (ngram fit,))
-        found: list[tuple[int, int, int, str, str, float, tuple[float, ...], tuple[float, ...], tuple[float]]] = []
+    def _nbest(self, units, views, keep_probs, states, attention_mask) -> list[dict]:
+        """For each unit, ``{(first, stop): {words: decoder log-prob}}``: the decoder's
+        ``nbest`` likeliest replacements (normalised words, deduplicated, none empty, none the
+        span's own words) of each run of words the tagger doubts (tags as the candidates' bar,
+        runs of at most ``nbest_max_words``), each span decoded on its own as span 1, by beam
+        search under :class:`EchoSpans`; the log-probability sums the written subwords and the
+        end."""
+        rows: list[tuple[int, int, int, list[int]]] = []  # (unit, first, stop, forced segment)
+        for i, view in enumerate(views):
+            first = first_subwords(view.sub2tok, len(view.tokens))
+            tags = [
+                int(keep_probs[i, first[k], 1:].argmax()) + 1
+                if view.free[k] and view.tokens[k].is_word and view.p_keep[k] < self.candidate_keep_threshold else KEEP
+                for k in range(len(view.tokens))
+            ]
+            for a, z in spans_from_tags(tags):
+                if z - a <= self.nbest_max_words:
+                    spun = units[i][view.tokens[a].start : view.tokens[z - 1].end]
+                    seg = [self._marker_list[0]] + self.tokenizer(spun, add_special_tokens=False)["input_ids"] + [self._sep_id]
+                    if len(seg) + free_tokens(seg) < self.max_new_tokens:
+                        rows.append((i, a, z, seg))
+        found: list[dict] = [{} for _ in units]
+        step = max(1, self.batch_size // self.nbest)
+        for b in range(0, len(rows), step):
+            chunk = rows[b : b + step]
+            idx = torch.tensor([i for i, *_ in chunk], device=self.device)
+            span_ids = torch.tensor([subword_span_ids(views[i].sub2tok, [(a, z)], len(views[i].tokens)) for i, a, z, _ in chunk],
+                                    device=self.device)
+            segments = [[seg] for *_, seg in chunk for _ in range(self.nbest)]  # one row per beam
+            gen = self.model.generate(
+                encoder_outputs=self.model.with_spans(states[idx], span_ids),
+                attention_mask=attention_mask[idx],
+                max_new_tokens=max(len(seg) + free_tokens(seg) for *_, seg in chunk) + 1,
+                logits_processor=LogitsProcessorList(
+                    [EchoSpans(segments, self._marker_list, self.tokenizer.eos_token_id, self._special_ids)]),
+                do_sample=False, num_beams=self.nbest, num_return_sequences=self.nbest, length_penalty=0.0,
+                early_stopping=True, output_scores=True, return_dict_in_generate=True,
+            )
+            for n, (ids, score) in enumerate(zip(gen.sequences.tolist(), gen.sequences_scores.float().tolist())):
+                i, a, z, seg = chunk[n // self.nbest]
+                written = []
+                for tok in ids[1 + len(seg) :]:
+                    if tok in (self.tokenizer.eos_token_id, self.tokenizer.pad_token_id):
+                        break
+                    written.append(tok)
+                tokens = tokenize(self.tokenizer.decode(written, skip_special_tokens=True).strip())
+                words = tuple(norm(t.text) for t in tokens)
+                if not tokens or not all(t.is_word for t in tokens) or words == tuple(norm(t.text) for t in views[i].tokens[a:z]):
+                    continue
+                span = found[i].setdefault((a, z), {})
+                span[words] = max(score, span.get(words, -math.inf))
+        return found
+
+    def _with_generated(self, view: "_UnitView", table_spans: list, nbest: dict) -> list[tuple[int, int, list[Candidate], set[str]]]:
+        """The unit's table spans ``(first, stop, candidates)`` with the decoder's n-best
+        replacements that no table lists for the span added as candidates (and spans only the
+        decoder proposed for appended), each with the set of its generated candidates' sources."""
+        out = []
+        for a, z, cands in table_spans:
+            listed = {c.words for c in cands}
+            extra = [_generated_candidate(words) for words in nbest.get((a, z), {}) if words not in listed]
+            out.append((a, z, cands + extra, {c.source for c in extra}))
+        known = {(a, z) for a, z, _ in table_spans}
+        for (a, z), replacements in nbest.items():
+            if (a, z) not in known:
+                extra = [_generated_candidate(words) for words in replacements]
+                out.append((a, z, extra, {c.source for c in extra}))
+        return out
+
+    def _candidate_edits(self, units, views, nbest: list[dict]) -> list[list["CandidateEdit"]]:
+        """For each doubted run of words the candidate tables know (or, with ``nbest``, the
+        decoder proposes replacements of: :meth:`_nbest`), every candidate as an edit with its
+        features (see :data:`CANDIDATE_FEATURES`) and confidence."""
+        # (unit, first, stop, replacement, source, doubt, features, spin-in-context features, (ngram fit,),
+        #  (generated, decoder log-prob))
+        found: list[tuple[int, int, int, str, str, float, tuple[float, ...], tuple[float, ...], tuple[float],
+                          tuple[float, float]]] = []
         tables, reader, ngram = self.candidates, self.reader, self.ngram
         for i, (unit, view) in enumerate(zip(units, views)):
             best_reading = None  # read only for units with a doubted span
             words = unit_logp = None  # the n-gram model's view, likewise
             doubts = [1.0 - p for p, f in zip(view.p_keep, view.free) if f] or [0.0]
             unit_features = (math.log(1e-4 + sum(doubts) / len(doubts)), sum(d > 0.5 for d in doubts) / len(doubts))
-            for a, z, cands in tables.spans(unit, view.tokens, view.free):
+            spans = tables.spans(unit, view.tokens, view.free)
+            if self.nbest:
+                spans = self._with_generated(view, spans, nbest[i])
+            for a, z, cands, *generated in spans:
                 if 1.0 - min(view.p_keep[a:z]) <= 1.0 - self.candidate_keep_threshold:
                     continue  # no word of the run is doubted enough for any of its candidates
                 spun = unit[view.tokens[a].start : view.tokens[z - 1].end]
@@ -384,6 +483,8 @@ class Seq2SeqEditor:
                     words = ngram_words(view.tokens)
                     unit_logp = ngram.logprob(words)
                 for c, replacement, doubt in doubted:
+                    decoder = (0.0, 0.0) if not self.nbest else (
+                        float(c.source in generated[0]), nbest[i].get((a, z), {}).get(c.words, NBEST_FLOOR))
                     features = (
                         math.log(max(doubt, 1e-6)), c.logp, float(z - a), math.log(len(cands)), unchanged,
                         tables.context_logp(c.words, before, after) - spun_fit, math.log1p(tables.seen.get(key, 0)),
@@ -391,18 +492,20 @@ class Seq2SeqEditor:
                         *unit_features,
                     )
                     fit = 0.0 if ngram is None else ngram.logprob(words[:a] + [ngram_word(w) for w in c.words] + words[z:]) - unit_logp
-                    found.append((i, a, z, replacement, c.source, doubt, features, in_context, (fit,)))
+                    found.append((i, a, z, replacement, c.source, doubt, features, in_context, (fit,), decoder))
         leads = rival_leads([(f[0], f[1], f[2], f[6]) for f in found])
         if ngram is not None:
             fit_leads = rival_leads([(f[0], f[1], f[2], f[8]) for f in found], compared=(0,))
         else:
             fit_leads = [(0.0,)] * len(found)
-        found = [(*f[:6], f[6] + lead + f[7] + f[8] + fit_lead)
+        found = [(*f[:6], f[6] + lead + f[7] + f[8] + fit_lead + f[9])
                  for f, lead, fit_lead in zip(found, leads, fit_leads)]
         confidences = self.candidate_confidences([f[-1] for f in found])
         results: list[list[CandidateEdit]] = [[] for _ in units]
+        generated = CANDIDATE_FEATURES.index("generated")
         for (i, a, z, replacement, source, doubt, features), confidence in zip(found, confidences):
-            edit = _edit_with_article(units[i], views[i], a, z, replacement, confidence)
+            origin = "generated" if features[generated] else "table"
+            edit = _edit_with_article(units[i], views[i], a, z, replacement, confidence, origin)
             results[i].append(CandidateEdit((a, z), source, doubt, features, edit))
         return results
 
@@ -527,11 +630,12 @@ class EchoSpans(LogitsProcessor):
 @dataclass(frozen=True, slots=True)
 class _UnitView:
     """What the editor knows of one unit after tagging: its tokens, which of them may change,
-    and each token's probability of being kept."""
+    each token's probability of being kept, and where its subwords lie."""
 
     tokens: list[Token]
     free: list[bool]
     p_keep: list[float]
+    sub2tok: list[int]  # per subword of the batch's encoding, the token it starts in (-1: none)
 
 
 def rival_leads(found: list[tuple[int, int, int, tuple[float, ...]]],
@@ -582,9 +686,16 @@ def _match_case(phrase: str, spun: str) -> str:
     return phrase
 
 
-def _edit_with_article(unit: str, view: _UnitView, a: int, z: int, replacement: str, confidence: float) -> Edit:
-    """The edit replacing tokens ``[a, z)``; a free ``a``/``an`` just before them is made to
-    agree with the replacement (``an information convention`` -> ``a news conference``)."""
+def _generated_candidate(words: tuple[str, ...]) -> Candidate:
+    """A candidate the decoder proposed and no table lists (see :data:`GENERATED_CHANNEL_LOGP`)."""
+    return Candidate(" ".join(words), words, GENERATED_CHANNEL_LOGP)
+
+
+def _edit_with_article(unit: str, view: _UnitView, a: int, z: int, replacement: str, confidence: float,
+                       source: str = "table") -> Edit:
+    """The edit replacing tokens ``[a, z)`` (from ``source``, see :class:`Edit`); a free
+    ``a``/``an`` just before them is made to agree with the replacement (``an information
+    convention`` -> ``a news conference``)."""
     tokens = view.tokens
     start, end = tokens[a].start, tokens[z - 1].end
     if (
@@ -596,7 +707,7 @@ def _edit_with_article(unit: str, view: _UnitView, a: int, z: int, replacement: 
         if fixed != article:
             start, replacement = tokens[a - 1].start, f"{fixed} {replacement}"
     before = unit[start:end]
-    return Edit(start, end, before, replacement, edit_kind(before, replacement), confidence, source="table")
+    return Edit(start, end, before, replacement, edit_kind(before, replacement), confidence, source)
 
 
 def gated(edits: list[Edit], min_confidence: float, min_evidence: int = 0,

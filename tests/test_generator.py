@@ -1,0 +1,122 @@
+"""Where edits come from (``Edit.source``), and the decoder's n-best candidates beside the tables'."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from restore.edits import SOURCES, Edit, apply_edits
+from restore.model.editor import CANDIDATE_FEATURES, CANDIDATES_FILE, NBEST_FLOOR, Seq2SeqEditor
+from restore.model.formulation import BEGIN, INSIDE, KEEP
+from restore.model.scorer import CandidateScorer
+from restore.spin.inverse import Channel
+from restore.text import protected_mask
+
+TEXT = "Officials mentioned an information convention in the capital."
+DOUBTED = ("mentioned", "information convention")
+
+
+def test_edit_source_defaults_to_table_and_is_in_its_dict() -> None:
+    edit = Edit(0, 3, "foo", "bar")
+    assert edit.source == "table" and SOURCES == ("table", "generated")
+    assert edit.to_dict()["source"] == "table"
+    assert Edit(0, 3, "foo", "bar", source="generated").to_dict()["source"] == "generated"
+
+
+@pytest.fixture()
+def model_with_tables(tiny_model_dir: Path, tmp_path: Path) -> Path:
+    """The tiny model with a table that lists only ``mentioned -> said``."""
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    Channel([({"said": (1.0, ("mentioned",))}, 0.8)]).save(model / CANDIDATES_FILE)
+    return model
+
+
+def doubting(editor: Seq2SeqEditor, text: str, doubted: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the editor's tagger sure of every subword of ``text`` but those of the ``doubted`` phrases."""
+    encode = editor.model.encode
+    spans = [(text.index(d), text.index(d) + len(d)) for d in doubted]
+
+    def tagger(input_ids, attention_mask):
+        states, logits = encode(input_ids, attention_mask)
+        logits = torch.full_like(logits, -10.0)
+        logits[..., KEEP] = 10.0
+        offsets = editor.tokenizer([text], return_offsets_mapping=True)["offset_mapping"][0]
+        for k, (a, z) in enumerate(offsets):
+            for s, e in spans:
+                if s <= a < z <= e:
+                    logits[0, k, KEEP], logits[0, k, BEGIN if a == s else INSIDE] = -10.0, 10.0
+        return states, logits
+
+    monkeypatch.setattr(editor.model, "encode", tagger)
+
+
+def test_generated_and_candidate_edits_say_where_they_come_from(model_with_tables: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    editor = Seq2SeqEditor.from_pretrained(str(model_with_tables), keep_threshold=0.5, min_confidence=0.0,
+                                           candidate_keep_threshold=0.5, candidate_scorer=None)
+    doubting(editor, TEXT, DOUBTED, monkeypatch)
+    (generated, candidates), = editor.propose_all([TEXT], [protected_mask(TEXT)])
+    assert generated and {e.source for e in generated} == {"generated"}
+    assert [(c.source, c.edit.source) for c in candidates] == [("said", "table")]
+
+
+def test_nbest_is_off_by_default_and_adds_nothing_then(model_with_tables: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    editor = Seq2SeqEditor.from_pretrained(str(model_with_tables), keep_threshold=0.0, candidate_keep_threshold=0.5,
+                                           candidate_scorer=None)
+    assert editor.nbest == 0
+    doubting(editor, TEXT, DOUBTED, monkeypatch)
+    monkeypatch.setattr(editor.model, "generate", lambda *a, **k: pytest.fail("nothing is decoded with nbest off"))
+    (generated, candidates), = editor.propose_all([TEXT])
+    assert generated == [] and len(candidates) == 1
+    assert candidates[0].features[-2:] == (0.0, 0.0)  # generated, decoder log-prob
+
+
+def test_nbest_candidates_join_the_tables_with_the_decoders_log_prob(model_with_tables: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    n = len(CANDIDATE_FEATURES)
+    sure = CandidateScorer([0.0] * n, [1.0] * n, [[0.0] * n], [0.0], [0.0], 5.0)  # every candidate at sigmoid(5)
+    editor = Seq2SeqEditor.from_pretrained(str(model_with_tables), keep_threshold=0.0, candidate_keep_threshold=0.5,
+                                           candidate_scorer=sure, nbest=4, nbest_max_words=3)
+    doubting(editor, TEXT, DOUBTED, monkeypatch)
+    (generated, candidates), = editor.propose_all([TEXT], [protected_mask(TEXT)])
+    assert generated == []  # keep_threshold 0: the decoder writes no edit of its own, only candidates
+    by_span: dict[tuple[int, int], list] = {}
+    for c in candidates:
+        by_span.setdefault(c.span, []).append(c)
+        assert len(c.features) == n and c.edit.confidence == pytest.approx(1 / (1 + math.exp(-5)))
+    assert set(by_span) == {(1, 2), (3, 5)}  # "mentioned", and "information convention" which no table knows
+    is_generated, logp = CANDIDATE_FEATURES.index("generated"), CANDIDATE_FEATURES.index("decoder log-prob")
+    for span, cands in by_span.items():
+        made = [c for c in cands if c.features[is_generated]]
+        assert 0 < len(made) <= 4 and len({c.source for c in made}) == len(made)  # n-best, deduplicated
+        assert all(c.edit.source == "generated" and NBEST_FLOOR < c.features[logp] <= 0.0 for c in made)
+        assert all(len(c.source.split()) <= 2 * (span[1] - span[0]) + 4 for c in made)  # length-bounded
+        for c in cands:
+            assert apply_edits(TEXT, [c.edit]) != TEXT
+    (said,) = [c for c in by_span[(1, 2)] if not c.features[is_generated]]
+    assert said.edit.source == "table" and (said.features[logp] == NBEST_FLOOR or said.features[logp] <= 0.0)
+    # the chosen edits replay, and the same input gives the same proposals
+    assert editor.propose_all([TEXT], [protected_mask(TEXT)]) == [(generated, candidates)]
+    assert isinstance(apply_edits(TEXT, editor.propose([TEXT], [protected_mask(TEXT)])[0]), str)
+
+
+def test_an_old_scorer_reads_its_features_whatever_was_added_after_it(model_with_tables: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    old = len(CANDIDATE_FEATURES) - 2  # fitted before the decoder's two features
+    weights = [0.0 if "ngram" in name else 0.1 for name in CANDIDATE_FEATURES[:old]]  # no n-gram model here
+    scorer = CandidateScorer([0.0] * old, [1.0] * old, [weights], [0.0], [1.0], 0.0)
+    editor = Seq2SeqEditor.from_pretrained(str(model_with_tables), keep_threshold=0.0, candidate_keep_threshold=0.5,
+                                           candidate_scorer=scorer, nbest=2)
+    doubting(editor, TEXT, DOUBTED, monkeypatch)
+    (_, candidates), = editor.propose_all([TEXT])
+    assert candidates and all(c.edit.confidence == pytest.approx(scorer(c.features[:old])) for c in candidates)
+
+
+def test_nbest_needs_tables() -> None:
+    with pytest.raises(ValueError, match="nbest"):
+        Seq2SeqEditor(model=None, tokenizer=None, nbest=3)  # refused before the model is touched
