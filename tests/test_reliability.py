@@ -405,3 +405,13 @@ def test_loading_a_model_prints_no_bar(tiny_model_dir: Path, capfd: pytest.Captu
     Restorer.from_pretrained(tiny_model_dir).fix(SPUN, progress=False)
     captured = capfd.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_a_progress_bar_over_the_input_shows_on_a_terminal(table_model: None, tmp_path: Path, monkeypatch) -> None:
+    spun = tmp_path / "spun.txt"
+    spun.write_text(SPUN * 100)
+    err = io.StringIO()
+    err.isatty = lambda: True  # type: ignore[method-assign]
+    monkeypatch.setattr(sys, "stderr", err)
+    assert cli.main(["fix", str(spun), "-o", str(tmp_path / "out.txt")]) == 0
+    assert "restore" in err.getvalue() and "B" in err.getvalue()
