@@ -284,7 +284,8 @@ def compose(source: str, first: Sequence[Edit], second: Sequence[Edit]) -> list[
     ``first`` are sorted edits of ``source``; ``second`` sorted edits of the text ``first``
     makes.  Edits of ``second`` that overlap or adjoin text ``first`` wrote are merged with
     those edits into one (its kind from :func:`restore.edits.edit_kind`, the lowest
-    confidence); where they give back the source's words, no edit is left.
+    confidence, their ``source`` if they share one, else ``mixed``); where they give back
+    the source's words, no edit is left.
     """
     from restore.edits import edit_kind
 
@@ -333,8 +334,10 @@ def compose(source: str, first: Sequence[Edit], second: Sequence[Edit]) -> list[
         before = source[src_lo:src_hi]
         after = apply_edits(made[lo:hi], shift(seconds, -lo))
         if before != after:
-            confidence = min(e.confidence for e in [*seconds, *(first[k] for k in firsts)])
-            out.append(Edit(src_lo, src_hi, before, after, edit_kind(before, after), confidence))
+            merged = [*seconds, *(first[k] for k in firsts)]
+            confidence = min(e.confidence for e in merged)
+            source = merged[0].source if len({e.source for e in merged}) == 1 else "mixed"
+            out.append(Edit(src_lo, src_hi, before, after, edit_kind(before, after), confidence, source))
     return out
 
 
