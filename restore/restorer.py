@@ -336,8 +336,8 @@ def compose(source: str, first: Sequence[Edit], second: Sequence[Edit]) -> list[
         if before != after:
             merged = [*seconds, *(first[k] for k in firsts)]
             confidence = min(e.confidence for e in merged)
-            source = merged[0].source if len({e.source for e in merged}) == 1 else "mixed"
-            out.append(Edit(src_lo, src_hi, before, after, edit_kind(before, after), confidence, source))
+            origin = merged[0].source if len({e.source for e in merged}) == 1 else "mixed"
+            out.append(Edit(src_lo, src_hi, before, after, edit_kind(before, after), confidence, origin))
     return out
 
 
