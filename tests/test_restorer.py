@@ -235,7 +235,8 @@ def test_explained_text_is_a_frozen_record_with_json() -> None:
     explained = Restorer(TableEditor()).explain("they mentioned it")
     assert explained.to_dict() == {
         "text": "they said it",
-        "edits": [{"start": 5, "end": 14, "before": "mentioned", "after": "said", "kind": "R:WORD", "confidence": 0.9}],
+        "edits": [{"start": 5, "end": 14, "before": "mentioned", "after": "said", "kind": "R:WORD", "confidence": 0.9,
+                   "source": "table"}],
     }
     json.dumps(explained.to_dict())
     with pytest.raises(FrozenInstanceError):

@@ -19,7 +19,7 @@ ways and keeps the most confident of overlapping ones:
   among them), each also as a lead over the candidate's rivals on the same words
   (:func:`rival_leads`), scores each; the likeliest is proposed.
 
-Deterministic: greedy decoding, no sampling.  The network runs in float32, or in bfloat16
+Deterministic: greedy decoding (beam search for the n-best candidates), no sampling.  The network runs in float32, or in bfloat16
 where the hardware computes it natively (:func:`model_dtype`; ``dtype="float32"`` pins it):
 about twice as fast on such a CPU, with keep probabilities within ±0.004 of float32's.
 """
@@ -422,7 +422,8 @@ class Seq2SeqEditor:
                 span[words] = max(score, span.get(words, -math.inf))
         return found
 
-    def _with_generated(self, view: "_UnitView", table_spans: list, nbest: dict) -> list[tuple[int, int, list[Candidate], set[str]]]:
+    @staticmethod
+    def _with_generated(table_spans: list, nbest: dict) -> list[tuple[int, int, list[Candidate], set[str]]]:
         """The unit's table spans ``(first, stop, candidates)`` with the decoder's n-best
         replacements that no table lists for the span added as candidates (and spans only the
         decoder proposed for appended), each with the set of its generated candidates' sources."""
@@ -454,7 +455,7 @@ class Seq2SeqEditor:
             unit_features = (math.log(1e-4 + sum(doubts) / len(doubts)), sum(d > 0.5 for d in doubts) / len(doubts))
             spans = tables.spans(unit, view.tokens, view.free)
             if self.nbest:
-                spans = self._with_generated(view, spans, nbest[i])
+                spans = self._with_generated(spans, nbest[i])
             for a, z, cands, *generated in spans:
                 if 1.0 - min(view.p_keep[a:z]) <= 1.0 - self.candidate_keep_threshold:
                     continue  # no word of the run is doubted enough for any of its candidates
