@@ -15,8 +15,9 @@ from typing import Iterable, Sequence
 from restore.text import tokenize
 
 
-SOURCES = ("table", "generated")
-"""Where an :class:`Edit`'s replacement may come from."""
+SOURCES = ("table", "generated", "mixed")
+"""Where an :class:`Edit`'s replacement may come from (``mixed``: a restorer's merge of edits
+of both kinds, :mod:`restore.restorer`)."""
 
 
 @dataclass(frozen=True, slots=True)

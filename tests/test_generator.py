@@ -22,7 +22,7 @@ DOUBTED = ("mentioned", "information convention")
 
 def test_edit_source_defaults_to_table_and_is_in_its_dict() -> None:
     edit = Edit(0, 3, "foo", "bar")
-    assert edit.source == "table" and SOURCES == ("table", "generated")
+    assert edit.source == "table" and SOURCES == ("table", "generated", "mixed")
     assert edit.to_dict()["source"] == "table"
     assert Edit(0, 3, "foo", "bar", source="generated").to_dict()["source"] == "generated"
 
