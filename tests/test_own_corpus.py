@@ -126,11 +126,14 @@ def test_readme_scores_are_the_reports() -> None:
     report = (REPO / "benchmarks" / "results" / "report.md").read_text(encoding="utf-8")
     table = README.split("## Scores\n", 1)[1].split("\n## ", 1)[0]
     rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
-    for suite, _, removed, damage, speed in ([c.strip() for c in row] for row in rows):
+    assert rows
+    for suite, _, removed, reach, damage, speed in ([c.strip() for c in row] for row in rows):
         section = report.split(f"### {suite}\n", 1)[1].split("\n### ", 1)[0]
-        seq2seq = next(line for line in section.splitlines() if line.startswith("| seq2seq |"))
-        cells = [c.strip() for c in seq2seq.split("|")[1:-1]]
-        assert (cells[1], cells[5], cells[9]) == (removed, damage, speed), suite
+        lines = section.splitlines()
+        header = [c.strip() for c in next(line for line in lines if line.startswith("| system |")).split("|")[1:-1]]
+        seq2seq = dict(zip(header, (c.strip() for c in next(line for line in lines if line.startswith("| seq2seq |")).split("|")[1:-1])))
+        assert (seq2seq["spin removed"], seq2seq["reachability"], seq2seq["damage"], seq2seq["words/s"]) == (
+            removed, reach, damage, speed), suite
 
 
 @pytest.mark.skipif(not SHIPPED, reason="no shipped model")
