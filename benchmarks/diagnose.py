@@ -27,7 +27,6 @@ from collections import Counter
 
 from benchmarks.spans import restores
 from benchmarks.suites import SUITE_NAMES, Item, build_suites
-from restore.edits import Edit
 from restore.restorer import DEFAULT_MODEL_DIR, Restorer
 
 OUTCOMES = ("restored", "wrong choice", "reachable but rejected", "unreachable")

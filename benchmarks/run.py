@@ -52,15 +52,6 @@ ABOUT = {
 }
 
 
-@dataclass(frozen=True)
-class Replacement:
-    """A replacement a system considered: ``text[start:end]`` → ``after``."""
-
-    start: int
-    end: int
-    after: str
-
-
 @dataclass
 class Args:
     quick: bool
@@ -183,8 +174,7 @@ def reachability(suite: Suite, considered: list | None) -> dict:
     found = total = 0
     for item, weighed in zip(suite.items, considered):
         if item.gold:
-            replacements = [Replacement(a, z, after) for a, z, after in weighed]
-            found += sum(reachable(replacements, item.source, list(item.gold)))
+            found += sum(reachable(weighed, item.source, list(item.gold)))
             total += len(item.gold)
     return {"reachability": found / total if total else None, "gold_spans": total, "reachable_spans": found}
 

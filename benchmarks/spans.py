@@ -9,18 +9,10 @@ A gold span is ``(start, end, clean)``: the spun words at ``[start, end)`` of a 
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol
+from typing import Iterable
 
-from restore.edits import shared_edges
+from restore.edits import Edit, shared_edges
 from restore.text import tokenize
-
-
-class Replacement(Protocol):
-    """Anything with ``start``, ``end`` and ``after`` (a :class:`restore.edits.Edit`, say)."""
-
-    start: int
-    end: int
-    after: str
 
 
 def gold_span(spun: str, start: int, end: int, clean: str) -> tuple[int, int, str]:
@@ -34,7 +26,7 @@ def gold_span(spun: str, start: int, end: int, clean: str) -> tuple[int, int, st
     return start + o[0].start, start + o[-1].end, clean[i[0].start : i[-1].end]
 
 
-def gives_back(edit: Replacement, text: str, gold: Iterable[tuple[int, int, str]]) -> bool:
+def gives_back(edit: Edit, text: str, gold: Iterable[tuple[int, int, str]]) -> bool:
     """True if ``edit`` writes exactly what the gold spans inside it give back (``gold``:
     (start, end, clean words) in ``text``), with the first letter's case aside.  An edit that
     runs over several adjacent spun spans restores them all; one that cuts a span does not."""
@@ -52,12 +44,12 @@ def gives_back(edit: Replacement, text: str, gold: Iterable[tuple[int, int, str]
     return edit.after.lower() == "".join(expected).lower()
 
 
-def restores(edit: Replacement, span: tuple[int, int, str], text: str, gold: list[tuple[int, int, str]]) -> bool:
+def restores(edit: Edit, span: tuple[int, int, str], text: str, gold: list[tuple[int, int, str]]) -> bool:
     """True if ``edit`` covers gold ``span`` and gives back every gold span inside it."""
     return edit.start <= span[0] and span[1] <= edit.end and gives_back(edit, text, gold)
 
 
-def reachable(considered: list[Replacement], text: str, gold: list[tuple[int, int, str]]) -> list[bool]:
+def reachable(considered: list[Edit], text: str, gold: list[tuple[int, int, str]]) -> list[bool]:
     """For each gold span of ``text``, whether some replacement in ``considered`` restores it."""
     return [any(restores(e, span, text, gold) for e in considered if e.start < span[1] and span[0] < e.end)
             for span in gold]

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from restore.edits import Edit, apply_edits
 from restore.restorer import DEFAULT_MODEL_DIR, Restorer, compose
-from restore.segment import paragraph_spans
 from restore.text import code_spans, is_code_line, protected_mask, quoted_spans, tokenize
 from table_editor import EveryWordEditor, TableEditor
+from tests.test_restorer import protected_spans
 
 SHIPPED = (DEFAULT_MODEL_DIR / "config.json").is_file()
 SEED = sorted((Path(__file__).parent.parent / "seeds").glob("*.txt"))[0].read_text(encoding="utf-8")
@@ -35,14 +35,6 @@ _PIECES = st.one_of(
     st.text(max_size=4),  # arbitrary Unicode, lone surrogates included
 )
 TEXTS = st.lists(_PIECES, max_size=30).map(lambda parts: " ".join(parts))
-
-
-def protected_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for a, b in paragraph_spans(text):
-        tokens = tokenize(text[a:b])
-        spans += [(t.start + a, t.end + a) for t, p in zip(tokens, protected_mask(text[a:b], tokens)) if p]
-    return spans
 
 
 @pytest.fixture(scope="module")

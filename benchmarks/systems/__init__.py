@@ -7,15 +7,17 @@ its model); a factory raises :class:`SystemUnavailable` when the system cannot r
 example no trained model yet), and the harness skips it with that message.  Adding a system is
 one module and one line in :data:`REGISTRY`.
 
-A system may also have ``considered(texts) -> list[list[(start, end, after)]]``: every
-replacement it weighed for each text (made or not, from any source), in the text's character
-offsets; the report's reachability reads it.  :func:`restorer_considered` gives it for any
+A system may also have ``considered(texts) -> list[list[Edit]]``: every replacement it weighed
+for each text (made or not, from any source), in the text's character offsets; the report's
+reachability reads it.  :func:`restorer_considered` gives it for any
 ``restore.Restorer`` whose editor has ``proposals(units, protected)``.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Protocol
+
+from restore.edits import Edit, shift
 
 
 class System(Protocol):
@@ -26,17 +28,14 @@ class System(Protocol):
     def info(self) -> dict: ...
 
 
-Considered = list[tuple[int, int, str]]
-
-
-def restorer_considered(restorer, texts: list[str]) -> list[Considered]:
+def restorer_considered(restorer, texts: list[str]) -> list[list[Edit]]:
     """Every edit the restorer's editor proposes for each text (``editor.proposals``, before any
-    choice or gate), as (start, end, after) in the text's offsets."""
-    out: list[Considered] = []
+    choice or gate), in the text's offsets."""
+    out: list[list[Edit]] = []
     for k, text in enumerate(texts):
         jobs = restorer._jobs(k, text)
         proposals = restorer.editor.proposals([j.text for j in jobs], [j.protected for j in jobs]) if jobs else []
-        out.append([(j.start + e.start, j.start + e.end, e.after) for j, edits in zip(jobs, proposals) for e in edits])
+        out.append([e for j, edits in zip(jobs, proposals) for e in shift(edits, j.start)])
     return out
 
 

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from benchmarks.systems import SystemUnavailable
+from restore.edits import Edit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL_DIR = REPO_ROOT / "restore" / "models" / "default"
@@ -55,7 +56,7 @@ class Seq2SeqSystem:
     def restore(self, texts: list[str]) -> list[str]:
         return self.restorer.fix(texts, progress=False)
 
-    def considered(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+    def considered(self, texts: list[str]) -> list[list[Edit]]:
         """Every edit the editor proposed (generated and candidate), before its gates."""
         from benchmarks.systems import restorer_considered
 

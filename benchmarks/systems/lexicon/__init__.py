@@ -42,7 +42,6 @@ class LexiconEditor:
             out.append(self.decoder.propose(unit, tokens, mask))
         return out
 
-
     def proposals(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[Edit]]:
         """Every candidate of the channel for every run of free words that it may have spun."""
         out: list[list[Edit]] = []
@@ -84,7 +83,7 @@ class LexiconSystem:
     def restore(self, texts: list[str]) -> list[str]:
         return self.restorer.fix(texts, progress=False)
 
-    def considered(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+    def considered(self, texts: list[str]) -> list[list[Edit]]:
         """Every channel candidate for every run of words the tables may have spun."""
         from benchmarks.systems import restorer_considered
 
