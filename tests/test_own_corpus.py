@@ -115,7 +115,7 @@ def test_training_before_the_pairs_exist_is_one_line(step, tmp_path: Path) -> No
 
 
 def test_readme_is_short_and_keeps_the_test_command() -> None:
-    assert len(README.splitlines()) <= 150
+    assert len(README.splitlines()) <= 180
     after_marker = README.split("<!-- test-command -->", 1)[1]
     assert after_marker.split("```bash\n", 1)[1].split("\n```", 1)[0] == "pip install -e '.[test]' && python -m pytest"
     for doc in ("docs/training.md", "docs/how-it-works.md", "docs/research-log.md"):
