@@ -4,6 +4,7 @@ Public API::
 
     restore.fix(text) -> str                 # restored text
     restore.explain(text) -> ExplainedText   # restored text and the list of edits
+    restore.detect(text) -> Detection        # P(spun) and the suspected spans
     restore.spin(text, seed=0) -> str        # the garbler that makes training pairs
     restore.Restorer.from_pretrained(path_or_hub_id)
 
@@ -27,10 +28,13 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Edit": "restore.edits",
     "apply_edits": "restore.edits",
+    "Detection": "restore.detect",
     "ExplainedText": "restore.restorer",
     "ModelNotFoundError": "restore.restorer",
     "ModelLoadError": "restore.restorer",
     "Restorer": "restore.restorer",
+    "SuspectedSpan": "restore.detect",
+    "detect": "restore.restorer",
     "explain": "restore.restorer",
     "fix": "restore.restorer",
     "PROFILES": "restore.spin",

@@ -24,11 +24,14 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Sequence, overload
+from typing import TYPE_CHECKING, Protocol, Sequence, overload
 
 from restore.edits import Edit, apply_edits, shift
 from restore.segment import segment
 from restore.text import protected_mask
+
+if TYPE_CHECKING:
+    from restore.detect import Detection
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
@@ -37,6 +40,7 @@ __all__ = [
     "ModelLoadError",
     "ModelNotFoundError",
     "Restorer",
+    "detect",
     "explain",
     "fix",
 ]
@@ -161,6 +165,7 @@ class Restorer:
             if not isinstance(editor.max_words, int) or isinstance(editor.max_words, bool) or editor.max_words < 1:
                 raise ValueError(f"max_words in config.json must be a whole number of at least 1, got {editor.max_words!r}")
             restorer = cls(editor, rounds)
+            restorer.model_dir = location
             restorer.fix("They mentioned it earlier than noon.", progress=False)
         except MemoryError:
             raise
@@ -199,6 +204,24 @@ class Restorer:
         texts, single = _as_texts(text)
         results = self._explain_all(texts, progress)
         return results[0] if single else results
+
+    @overload
+    def detect(self, text: str) -> "Detection": ...
+    @overload
+    def detect(self, text: list[str]) -> "list[Detection]": ...
+
+    def detect(self, text: str | list[str]) -> "Detection | list[Detection]":
+        """How likely ``text`` is spun as a whole, and the suspected spans with their suggested
+        originals (:class:`restore.detect.Detection`; a list is batched, one each), calibrated by
+        the model folder's ``detect.json`` (``python -m training.calibrate_detect``; without one,
+        a fixed rule).  Blank text has probability 0."""
+        from restore.detect import DetectCalibration, detect_with
+
+        texts, single = _as_texts(text)
+        if getattr(self, "_detect_calibration", None) is None:
+            self._detect_calibration = DetectCalibration.load(getattr(self, "model_dir", None))
+        found = detect_with(self, texts, self._detect_calibration)
+        return found[0] if single else found
 
     def _explain_all(self, texts: list[str], progress: bool | None) -> list[ExplainedText]:
         """Restore ``texts`` in rounds: each round restores what the last one wrote, until a
@@ -511,6 +534,19 @@ def fix(text: str | list[str], *, progress: bool | None = None) -> str | list[st
     if all(not t.strip() for t in texts):
         return texts[0] if single else texts
     return default_restorer().fix(text, progress=progress)
+
+
+def detect(text: str | list[str]) -> "Detection | list[Detection]":
+    """How likely ``text`` is spun, and where, by the shipped model (see :meth:`Restorer.detect`).
+
+    Blank input gives probability 0 without loading anything."""
+    texts, single = _as_texts(text)
+    if all(not t.strip() for t in texts):
+        from restore.detect import DOCUMENT_FEATURES, Detection
+
+        blank = [Detection(0.0, [], dict.fromkeys(DOCUMENT_FEATURES, 0.0)) for _ in texts]
+        return blank[0] if single else blank
+    return default_restorer().detect(text)
 
 
 def explain(

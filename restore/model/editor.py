@@ -275,6 +275,26 @@ class Seq2SeqEditor:
         return [generated + [c.edit for c in candidates] for generated, candidates in self.propose_all(units, protected)]
 
     @torch.inference_mode()
+    def keep_probabilities(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[float | None]]:
+        """For each unit, per token of ``restore.text.tokenize(unit)``, the tagger's probability
+        that it should be kept (one encoder pass; None for a token it may not change: protected,
+        or past the encoder's length).  ``restore.detect`` reads the doubt, 1 minus this."""
+        out: list[list[float | None]] = []
+        for b in range(0, len(units), self.batch_size):
+            chunk = units[b : b + self.batch_size]
+            enc = self.tokenizer(chunk, truncation=True, max_length=self.max_length, padding=True,
+                                 return_offsets_mapping=True, return_tensors="pt")
+            _, tag_logits = self.model.encode(enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device))
+            keep_probs = tag_logits.float().softmax(-1).cpu()
+            for i, unit in enumerate(chunk):
+                tokens = tokenize(unit)
+                sub2tok = subword_to_token([tuple(o) for o in enc["offset_mapping"][i].tolist()], tokens)
+                mask = None if protected is None else protected[b + i]
+                out.append([float(keep_probs[i, pos, KEEP]) if pos >= 0 and not (mask is not None and mask[k]) else None
+                            for k, pos in enumerate(first_subwords(sub2tok, len(tokens)))])
+        return out
+
+    @torch.inference_mode()
     def _propose_batch(self, units: list[str], protected: list[list[bool]] | None) -> list:
         enc = self.tokenizer(
             units, truncation=True, max_length=self.max_length, padding=True,
