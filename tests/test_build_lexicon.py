@@ -9,6 +9,7 @@ from restore.spin.tables import parse_table
 from training.build_lexicon import (
     PHRASE_TABLE,
     TAGS,
+    Thresholds,
     expand,
     parse_moby,
     parse_mythes,
@@ -17,6 +18,7 @@ from training.build_lexicon import (
     phrase_tables,
     read_phrase_table,
     round_robin,
+    thesaurus_table,
     tortured_table,
     write_table,
 )
@@ -29,6 +31,21 @@ def test_parse_wordnet_keeps_every_sense_in_order():
     assert wn[("country", "NOUN")] == [["state"], ["rural area"]]
     assert wn[("say", "VERB")] == [["state", "tell"]]
     assert wn[("eastern", "ADJ")] == [["oriental"]]
+
+
+def test_parse_wordnet_relations_add_similar_and_also_see_synsets_after_the_senses():
+    assert parse_wordnet(FIXTURES / "wordnet")[("huge", "ADJ")] == [[]]
+    assert parse_wordnet(FIXTURES / "wordnet", relations=True)[("huge", "ADJ")] == [[], ["large", "big"]]
+    assert parse_wordnet(FIXTURES / "wordnet", relations=True)[("large", "ADJ")] == [["big"], ["huge"]]
+
+
+def test_broad_tables_take_function_words_as_adverb_and_adjective_heads_only():
+    senses = {("just", "ADV"): [["merely", "only"], ["exactly"]], ("can", "NOUN"): [["tin"]],
+              ("said", "-"): [["stated"]]}
+    narrow = thesaurus_table(senses, Thresholds(), 6)
+    broad = thesaurus_table(senses, Thresholds(), 24, function_heads=True)
+    assert "just" not in narrow and broad["just"] == ["merely", "exactly"]  # "only" is a function word: never a choice
+    assert "can" not in broad
 
 
 def test_parse_mythes_drops_generic_related_and_antonyms():

@@ -13,7 +13,7 @@ import pytest
 from restore.edits import apply_edits
 from restore.model.editor import CANDIDATE_FEATURES, CANDIDATES_FILE, Seq2SeqEditor
 from restore.model.scorer import CandidateScorer
-from restore.spin.inverse import Channel, neighbours
+from restore.spin.inverse import Channel, changes_quantity, neighbours
 from restore.text import protected_mask, tokenize
 from tests.conftest import TOY_TABLE, toy_pairs
 
@@ -55,6 +55,20 @@ def test_save_and_load_round_trip(toy_channel: Channel, tmp_path: Path) -> None:
     ]
     assert again.unchanged_logp.keys() == channel.unchanged_logp.keys() and again.seen == channel.seen == seen
     assert again.unigrams == channel.unigrams and again.bigrams == channel.bigrams
+
+
+def test_candidates_never_change_a_quantity_or_expand_an_abbreviation(tmp_path: Path) -> None:
+    assert changes_quantity(("billion",), ("million",)) and changes_quantity(("dozen",), ("twelve",))
+    assert changes_quantity(("pct",), ("percent",)) and changes_quantity(("yr",), ("year",))
+    assert not changes_quantity(("millions",), ("million",)) and not changes_quantity(("12", "months"), ("year",))
+    assert not changes_quantity(("mentioned",), ("said",))
+    table = {"million": (1.0, ("billion", "meg")), "percent": (1.0, ("pct",)), "said": (1.0, ("mentioned",))}
+    channel = Channel([(table, 0.8)])
+    assert set(channel.candidates) == {("mentioned",)}  # meg -> million would write a quantity in too
+    path = tmp_path / "c.tsv.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:  # tables written before the guard hold such rows
+        f.write("# restore inverted spinner tables v1\nc\tbillion\tmillion\t-1.0\nc\tmentioned\tsaid\t-0.5\n")
+    assert set(Channel.load(path).candidates) == {("mentioned",)}
 
 
 def test_load_refuses_a_foreign_file(tmp_path: Path) -> None:

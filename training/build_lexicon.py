@@ -147,16 +147,23 @@ def read_phrase_table(path: Path) -> list[PhraseRow]:
     return rows
 
 
-def parse_wordnet(wordnet_dir: Path) -> dict[tuple[str, str], list[list[str]]]:
+WORDNET_RELATIONS = {"&": "similar to", "^": "also see"}
+"""WordNet pointers whose synsets a broad table adds as further senses (satellite adjectives
+reach their head: ``huge`` -> ``large``)."""
+
+
+def parse_wordnet(wordnet_dir: Path, relations: bool = False) -> dict[tuple[str, str], list[list[str]]]:
     """``{(lemma, POS): [synonyms of sense 1, of sense 2, ...]}`` from WordNet's index/data files.
 
     Senses come in WordNet's order (most frequent first); all of a lemma's senses are kept,
-    which is what makes a thesaurus spinner sense-blind.
+    which is what makes a thesaurus spinner sense-blind.  ``relations``: after them, the
+    words of the synsets each sense points to by :data:`WORDNET_RELATIONS`, one group each.
     """
     pos_names = {"noun": "NOUN", "verb": "VERB", "adj": "ADJ", "adv": "ADV"}
     out: dict[tuple[str, str], list[list[str]]] = {}
     for name, pos in pos_names.items():
         synsets: dict[str, list[str]] = {}
+        related: dict[str, list[str]] = {}
         with open(wordnet_dir / f"data.{name}", encoding="utf-8", errors="replace") as f:
             for line in f:
                 if line.startswith("  "):
@@ -165,6 +172,10 @@ def parse_wordnet(wordnet_dir: Path) -> dict[tuple[str, str], list[list[str]]]:
                 count = int(fields[3], 16)
                 words = [re.sub(r"\(.*\)$", "", fields[4 + 2 * k]).replace("_", " ") for k in range(count)]
                 synsets[fields[0]] = words
+                at = 4 + 2 * count
+                pointers = [fields[at + 1 + 4 * k : at + 5 + 4 * k] for k in range(int(fields[at]))]
+                related[fields[0]] = [o for sym, o, p, _ in pointers
+                                      if sym in WORDNET_RELATIONS and (p in "as") == (name == "adj")]
         with open(wordnet_dir / f"index.{name}", encoding="utf-8", errors="replace") as f:
             for line in f:
                 if line.startswith("  "):
@@ -173,7 +184,8 @@ def parse_wordnet(wordnet_dir: Path) -> dict[tuple[str, str], list[list[str]]]:
                 lemma = fields[0].replace("_", " ")
                 n_synsets, n_pointers = int(fields[2]), int(fields[3])
                 offsets = fields[4 + n_pointers + 2 :][:n_synsets]
-                out[(lemma, pos)] = [[w for w in synsets[o] if w.lower() != lemma] for o in offsets]
+                groups = [offsets] + ([[r] for o in offsets for r in related[o] if r in synsets] if relations else [])
+                out[(lemma, pos)] = [[w for w in synsets[o] if w.lower() != lemma] for group in groups for o in group]
     return out
 
 
@@ -237,17 +249,23 @@ def usable(phrase: str, min_zipf: float) -> bool:
 
 
 def thesaurus_table(
-    entries: dict[tuple[str, str], list[list[str]]], limits: Thresholds, max_choices: int
+    entries: dict[tuple[str, str], list[list[str]]], limits: Thresholds, max_choices: int,
+    function_heads: bool = False,
 ) -> dict[str, list[str]]:
-    """Expand a sense-grouped thesaurus into a surface table, merging all parts of speech."""
+    """Expand a sense-grouped thesaurus into a surface table, merging all parts of speech.
+
+    ``function_heads``: function words (:data:`STOPWORDS`) may be sources too, as adverbs and
+    adjectives only (``just`` -> ``merely``, ``about`` -> ``approximately``, never ``can`` ->
+    ``tin``); choices are never function words."""
     table: dict[str, list[str]] = {}
     for (lemma, pos), senses in sorted(entries.items()):
-        if lemma in STOPWORDS or not usable(lemma, limits.source):
+        function_head = function_heads and pos in ("ADJ", "ADV")
+        if (lemma in STOPWORDS and not function_head) or not usable(lemma, limits.source):
             continue
         choices = [c for c in round_robin(senses) if c != lemma and _SHORT_SHAPE.fullmatch(c)]
         choices = [c for c in choices if c not in STOPWORDS and usable(c, limits.choice)][:max_choices]
         for form, inflected in expand(lemma, choices, pos, limits.form).items():
-            if form in STOPWORDS:
+            if form in STOPWORDS and not (function_head and form == lemma):
                 continue
             merged = table.setdefault(form, [])
             merged.extend(c for c in inflected if c not in merged)
@@ -449,7 +467,10 @@ def default_moby() -> Path:
 
 
 TABLES = ("phrases_grammar", "phrases_content", "spelling", "wordnet", "mythes", "moby", "tortured",
-          "moby_common", "phrases_heldout")
+          "moby_common", "phrases_heldout", "wordnet_broad", "mythes_broad")
+BROAD_CHOICES = 24
+"""Choices kept per lemma in the broad tables (the ``broad`` profile and candidate channel):
+every common synonym of every sense, where the spinner profiles keep the first six."""
 
 
 def build(args: argparse.Namespace) -> dict[str, int]:
@@ -479,6 +500,14 @@ def build(args: argparse.Namespace) -> dict[str, int]:
         "mythes": (
             lambda: weighted(thesaurus_table(parse_mythes(Path(args.mythes)), limits, args.max_choices)),
             "MyThes English thesaurus th_en_US_v2 (OpenOffice/LibreOffice, from WordNet)",
+        ),
+        "wordnet_broad": (
+            lambda: weighted(thesaurus_table(parse_wordnet(Path(args.wordnet), relations=True), limits, BROAD_CHOICES, True)),
+            "WordNet 3.0, Princeton University (WordNet license): every sense, similar-to and also-see synsets",
+        ),
+        "mythes_broad": (
+            lambda: weighted(thesaurus_table(parse_mythes(Path(args.mythes)), limits, BROAD_CHOICES, True)),
+            "MyThes English thesaurus th_en_US_v2 (OpenOffice/LibreOffice, from WordNet): every meaning",
         ),
         "moby": (
             lambda: weighted(moby_table(parse_moby(Path(args.moby)), limits, args.max_choices)),

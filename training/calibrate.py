@@ -55,12 +55,14 @@ from restore.model.modeling import TagGenConfig
 from restore.model.scorer import CandidateScorer
 from restore.spin import spin
 from restore.text import protected_mask, tokenize
-from training.make_pairs import stable_hash
+from training.make_pairs import TRAINING_PROFILES, stable_hash
 
 KEEP_THRESHOLDS = (0.5, 0.3, 0.15, 0.05, 0.0)  # 0.0: no generated edits
 CANDIDATE_KEEP_THRESHOLDS = (0.999, 0.99, 0.9, 0.7, 0.5)
 MIN_CONFIDENCES = (0.0, 0.3, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 NEWS_SOURCES = ("wikinews", "current-events")
+CALIBRATION_PROFILES = frozenset(TRAINING_PROFILES) | {"broad"}
+"""Profiles the news units may be spun with: the training ones and the broad channel's own."""
 # The unit gate's grid, tried with the two most permissive candidate thresholds only.
 GATE_KEEP_THRESHOLDS = (0.05, 0.0)
 GATE_MIN_CONFIDENCES = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8)
@@ -310,6 +312,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="fit the candidate scorer on this many more validation units besides the grid's own "
                              "(never on a text of the grid); 0: the grid's units alone")
     parser.add_argument("--news_samples", type=int, default=300, help="held-out news units spun afresh with the news profile")
+    parser.add_argument("--news_profiles", nargs="+", default=["news"], choices=sorted(CALIBRATION_PROFILES),
+                        help="profiles the news units are spun with, one per document (training profiles only: "
+                             "never one a benchmark suite holds out)")
     parser.add_argument("--news_sources", default=",".join(NEWS_SOURCES), help="comma-separated sources that count as news")
     parser.add_argument("--dev_news", action="store_true",
                         help="take the news units (and so the genuine ones) from the held-out news paragraphs that "
@@ -354,7 +359,7 @@ def main(argv: list[str] | None = None) -> dict:
                              "calibrate again without --reuse_grid")
         args.upper_quantile = made
         counts = {k: record[k] for k in ("samples", "news_samples", "tortured_samples", "clean_samples",
-                                         "scorer_units", "scorer_folds", "news_from") if k in record}
+                                         "scorer_units", "scorer_folds", "news_from", "news_profiles") if k in record}
         return _write(args, record["grid"], scorer, counts)
 
     paragraphs = tortured = None
@@ -366,17 +371,18 @@ def main(argv: list[str] | None = None) -> dict:
         tortured = tortured_units(args.pairs, args.tortured_samples, args.shared)
     spun, clean, unspun, counts, documents = calibration_units(
         args.pairs, args.samples, args.clean_samples, args.news_samples, tuple(args.news_sources.split(",")), paragraphs,
-        tortured,
+        tortured, tuple(args.news_profiles),
     )
     if paragraphs is not None:
         counts["news_from"] = "benchmark dev paragraphs"
+    counts["news_profiles"] = list(args.news_profiles)
     news = ([False] * counts["samples"] + [True] * counts["news_samples"]
             + [False] * (counts["tortured_samples"] + counts["clean_samples"]))
     scorer_units = None
     if args.scorer_samples:
         more_spun, more_clean, _, _, _ = calibration_units(
             args.pairs, args.samples + args.scorer_samples, args.clean_samples, args.news_samples,
-            tuple(args.news_sources.split(",")), paragraphs, tortured,
+            tuple(args.news_sources.split(",")), paragraphs, tortured, tuple(args.news_profiles),
         )
         seen = set(clean)  # the grid's texts stay out: its confidences must come from scorers that never saw them
         fit = [(s, c) for s, c in zip(more_spun, more_clean) if c not in seen]
@@ -391,7 +397,8 @@ def main(argv: list[str] | None = None) -> dict:
 def calibration_units(pairs: str, samples: int, clean_samples: int, news_samples: int,
                       news_sources: tuple[str, ...] = NEWS_SOURCES,
                       news_paragraphs: list[tuple[str, str]] | None = None,
-                      tortured: tuple[list[str], list[str]] | None = None
+                      tortured: tuple[list[str], list[str]] | None = None,
+                      news_profiles: tuple[str, ...] = ("news",),
                       ) -> tuple[list[str], list[str], list[bool], dict, list[str]]:
     """(spun, reference, unspun) of the units to calibrate on, how many of each kind, and the
     document of each unit (the news units' paragraph or document, spun or genuine; every
@@ -408,14 +415,14 @@ def calibration_units(pairs: str, samples: int, clean_samples: int, news_samples
     validation = splits["validation"].shuffle(seed=7)
     dev = validation.select(range(min(samples, len(validation))))
     if news_paragraphs is not None:
-        news_clean, news_spun, news_docs = _paragraph_units(news_paragraphs, news_samples)
+        news_clean, news_spun, news_docs = _paragraph_units(news_paragraphs, news_samples, news_profiles)
     else:
         held_out = concatenate_datasets([splits[name] for name in ("validation", "test") if name in splits])
         news = held_out.filter(lambda source: source in news_sources, input_columns="source").shuffle(seed=7)
         news = news.select(range(min(news_samples, len(news))))
         news_clean = list(news["clean"])
         news_docs = list(news["doc_id"])
-        news_spun = [spin(c, seed=stable_hash(f"calibrate:{d}:{c}") % 2**31, profile="news")
+        news_spun = [spin(c, seed=stable_hash(f"calibrate:{d}:{c}") % 2**31, profile=news_profile(d, news_profiles))
                      for c, d in zip(news_clean, news["doc_id"])]
     genuine = news_clean[:clean_samples]
     more = range(len(dev), min(len(dev) + clean_samples - len(genuine), len(validation)))
@@ -458,19 +465,28 @@ def tortured_units(pairs: str, n: int, shared: str | None = None) -> tuple[list[
     return [it.source for it in items], [it.reference for it in items]
 
 
-def _paragraph_units(paragraphs: list[tuple[str, str]], n: int) -> tuple[list[str], list[str], list[str]]:
+def news_profile(document: str, profiles: tuple[str, ...]) -> str:
+    """The profile a calibration news document is spun with: one of ``profiles``, by a stable
+    hash of its id, so each is spun throughout with one profile."""
+    return profiles[stable_hash(f"profile:{document}") % len(profiles)]
+
+
+def _paragraph_units(paragraphs: list[tuple[str, str]], n: int, profiles: tuple[str, ...] = ("news",)
+                     ) -> tuple[list[str], list[str], list[str]]:
     """(clean, spun, paragraph id) of the paragraphs' sentences, in order, up to ``n``; each
-    paragraph's sentences spun with one seed, so its choices are the same throughout."""
+    paragraph's sentences spun with one seed and one of ``profiles`` (:func:`news_profile`),
+    so its choices are the same throughout."""
     from restore.segment import sentence_spans
 
     clean, spun, ids = [], [], []
     for pid, paragraph in paragraphs:
         seed = stable_hash(f"calibrate:{pid}") % 2**31
+        profile = news_profile(str(pid), profiles)
         for a, b in sentence_spans(paragraph):
             if len(clean) == n:
                 return clean, spun, ids
             clean.append(paragraph[a:b])
-            spun.append(spin(paragraph[a:b], seed=seed, profile="news"))
+            spun.append(spin(paragraph[a:b], seed=seed, profile=profile))
             ids.append(str(pid))
     return clean, spun, ids
 

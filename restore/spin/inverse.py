@@ -36,6 +36,29 @@ SPIN_PRIOR_WEIGHT = 2.0
 Table = dict[str, tuple[float, tuple[str, ...]]]  # source -> (weight, choices), as restore.spin.tables
 
 
+QUANTITY_WORDS = frozenset(
+    "hundred thousand million billion trillion dozen percent pct half quarter".split()
+)
+"""Words naming a quantity: a candidate never turns one into another quantity or drops it."""
+ABBREVIATIONS = frozenset(
+    "pct yr yrs ft mln bln bn mn km kg lb lbs oz mi sq approx govt dept est avg vs jr sr corp inc ltd "
+    "co mt st ave qtr".split()
+)
+"""Abbreviations a candidate never expands (``pct`` stays ``pct``, ``yr`` stays ``yr``)."""
+
+
+def changes_quantity(spun: tuple[str, ...], clean: tuple[str, ...]) -> bool:
+    """True if restoring ``spun`` to ``clean`` (normalised words) would change a quantity
+    (``billion`` -> ``million``, ``dozen`` -> ``twelve``) or expand an abbreviation."""
+    def quantities(words: tuple[str, ...]) -> list[str]:
+        return sorted(w[:-1] if w.endswith("s") and w[:-1] in QUANTITY_WORDS else w
+                      for w in words if w in QUANTITY_WORDS or (w.endswith("s") and w[:-1] in QUANTITY_WORDS))
+
+    if any(w in ABBREVIATIONS for w in spun) and not any(w in ABBREVIATIONS for w in clean):
+        return True
+    return quantities(spun) != quantities(clean)
+
+
 def _logit(p: float) -> float:
     p = min(max(p, 1e-6), 1.0 - 1e-6)
     return math.log(p / (1.0 - p))
@@ -97,7 +120,7 @@ class Channel:
                     keep[source_words[0]] += share * p
                 for choice in choices:
                     spun = _words(choice)
-                    if spun is None or spun == source_words:
+                    if spun is None or spun == source_words or changes_quantity(spun, source_words):
                         continue
                     prob[spun][source] += share * p / len(choices)
         self.candidates: dict[tuple[str, ...], list[Candidate]] = {
@@ -257,10 +280,9 @@ class Channel:
             if row[0] == "c" and len(row) == 4:
                 if row[2] not in words_of:
                     words_of[row[2]] = _words(row[2])
-                if words_of[row[2]] is not None:
-                    channel.candidates.setdefault(tuple(row[1].split(" ")), []).append(
-                        Candidate(row[2], words_of[row[2]], float(row[3]))
-                    )
+                spun = tuple(row[1].split(" "))
+                if words_of[row[2]] is not None and not changes_quantity(spun, words_of[row[2]]):
+                    channel.candidates.setdefault(spun, []).append(Candidate(row[2], words_of[row[2]], float(row[3])))
             elif row[0] == "k" and len(row) == 3:
                 channel.keep_logp[row[1]] = float(row[2])
             elif row[0] == "u" and len(row) == 3:
