@@ -189,7 +189,7 @@ def test_phrase_entries_shadow_thesaurus_phrases():
 def test_tables_parse_and_stay_compact():
     assert parse_table(["# note\n", "in the\t1.5\twithin the\n"]) == {"in the": (1.5, ("within the",))}
     data = Path(__file__).resolve().parent.parent / "restore" / "spin" / "data"
-    assert sum(f.stat().st_size for f in data.iterdir()) < 6_000_000
+    assert sum(f.stat().st_size for f in data.iterdir()) < 8_000_000  # the broad tables and vectors: 2.3 MB
     assert (data / "LICENSES.md").exists()
     for f in data.glob("*.tsv.gz"):
         with gzip.open(f, "rt", encoding="utf-8") as fh:

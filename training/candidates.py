@@ -37,7 +37,9 @@ from training.make_pairs import (
     CorpusError, MakePairsArgs, check_source, doc_id, is_benchmark_doc, read_documents, source_spec, split_of,
 )
 
-DEFAULT_PROFILES = ("news", "tortured")
+DEFAULT_PROFILES = ("news", "wordnet", "tortured", "broad", "neighbours")
+"""The profiles the shipped candidates invert: every training profile, the broad thesauri
+(every sense and synonym) and the distributional neighbours; never a held-out resource."""
 CONTEXT_SOURCES = ("wikinews", "current-events", "ungdc-1", "ungdc-3", "gutenberg")
 VALIDATION_PERCENT = MakePairsArgs.validation_percent
 TEST_PERCENT = MakePairsArgs.test_percent

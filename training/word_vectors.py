@@ -129,8 +129,9 @@ def main(argv: list[str] | None = None) -> dict:
     note = (f"distributional neighbours: word2vec (gensim, CBOW, window {args.window}, dim {args.dim}) trained by "
             f"training.word_vectors on {words:,} words of train-split documents of {', '.join(args.sources)}")
     write_table(Path(args.output), weighted(table), note)
-    info = {"documents": len(texts), "words": words, "vocabulary": len(model.wv), "entries": len(table),
-            "minutes": round((time.time() - started) / 60, 1), **{k: v for k, v in vars(args).items() if k != "progress"}}
+    settings = {k: v for k, v in vars(args).items() if k != "progress"}
+    info = {**settings, "max_words": args.words, "documents": len(texts), "words": words,
+            "vocabulary": len(model.wv), "entries": len(table), "minutes": round((time.time() - started) / 60, 1)}
     Path(args.output).with_suffix("").with_suffix(".json").write_text(json.dumps(info, indent=1) + "\n")
     print(json.dumps(info))
     return info

@@ -81,6 +81,34 @@ PROFILES: dict[str, Profile] = {
             rate=0.8,
         ),
         Profile(
+            name="broad",
+            description=(
+                "Every common synonym of every sense that WordNet 3.0 (with its similar-to and "
+                "also-see synsets) and MyThes list, behind the team phrase tables and spelling "
+                "variants: the broad candidate channel, and a training profile that teaches what "
+                "spun text looks like rather than what our narrower tables write."
+            ),
+            tables=(
+                TableUse("phrases_content", 1.0),
+                TableUse("phrases_grammar", 1.0),
+                TableUse("spelling", 0.6),
+                TableUse("mythes_broad", 0.5),
+                TableUse("wordnet_broad", 0.5),
+            ),
+            rate=0.6,
+        ),
+        Profile(
+            name="neighbours",
+            description=(
+                "Distributional neighbours: word2vec trained on the shared corpora's train split "
+                "(training.word_vectors), for words no thesaurus lists as synonyms "
+                "(``regarding``/``about``).  Loose (antonyms and co-hyponyms too): a source of "
+                "candidates for the scorer to judge, too loose to spin training text with."
+            ),
+            tables=(TableUse("vectors", 1.0),),
+            rate=0.3,
+        ),
+        Profile(
             name="heldout",
             description=(
                 "Built to resemble a commercial spinner from resources nothing else uses: a team "
