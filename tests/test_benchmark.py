@@ -14,7 +14,7 @@ from benchmarks import suites as S
 from benchmarks.report import failure_examples
 from benchmarks.systems import REGISTRY, SystemUnavailable
 from benchmarks.systems.lexicon import LexiconEditor
-from restore.spin.inverse import Channel
+from restore.candidates.channel import Channel
 from benchmarks.systems.seq2seq import Seq2SeqSystem
 
 TINY = Path(__file__).parent / "data" / "bench_tiny.jsonl"
@@ -137,7 +137,7 @@ def test_tortured_suites_split_the_list_and_clean_registers_hold_no_spin():
 
 
 def test_held_out_resources_stay_out_of_training_and_tables():
-    from restore.model.editor import SPIN_PROFILES
+    from restore.candidates.features import SPIN_PROFILES
     from restore.spin import PROFILES
     from restore.spin.tables import load_table
     from training.candidates import DEFAULT_PROFILES

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from restore.edits import apply_edits
-from restore.model.editor import CANDIDATE_FEATURES, CANDIDATES_FILE, Seq2SeqEditor
+from restore.candidates.features import CANDIDATE_FEATURES
+from restore.model.editor import CANDIDATES_FILE, Seq2SeqEditor
 from restore.model.scorer import CandidateScorer
-from restore.spin.inverse import Channel, changes_quantity, neighbours
+from restore.candidates.channel import Channel, changes_quantity, neighbours
 from restore.text import protected_mask, tokenize
 from tests.conftest import TOY_TABLE, toy_pairs
 
@@ -423,8 +424,8 @@ def test_scorer_learns_a_separable_rule_and_round_trips() -> None:
 
 
 def test_trigram_fit_prefers_the_clean_phrase_and_reads_the_sentence_only(toy_channel: Channel) -> None:
-    from restore.spin.decoder import Decoder
-    from restore.spin.lm import CmuTrigramLM
+    from restore.candidates.viterbi import Decoder
+    from restore.candidates.trigram import CmuTrigramLM
 
     reader = Decoder(toy_channel, CmuTrigramLM(), keep_bonus=2.5)
     text = "The officials mentioned an information convention on Monday."
@@ -495,7 +496,7 @@ def test_calibrate_can_fit_the_scorer_on_more_units_than_it_grids_on(tiny_model_
 
 
 def test_rival_leads_compare_each_candidate_with_the_best_on_its_words() -> None:
-    from restore.model.editor import RIVAL_CLIP, SPIN_PROFILES, _LEADS, rival_leads
+    from restore.candidates.features import LEADS as _LEADS, RIVAL_CLIP, SPIN_PROFILES, rival_leads
 
     def features(trigram: float) -> tuple[float, ...]:
         row = [0.0] * 11

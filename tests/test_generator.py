@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from restore.edits import SOURCES, Edit, apply_edits
-from restore.model.editor import CANDIDATE_FEATURES, CANDIDATES_FILE, NBEST_FLOOR, Seq2SeqEditor
+from restore.candidates.features import CANDIDATE_FEATURES, NBEST_FLOOR
+from restore.model.editor import CANDIDATES_FILE, Seq2SeqEditor
 from restore.model.formulation import BEGIN, INSIDE, KEEP
 from restore.model.scorer import CandidateScorer
-from restore.spin.inverse import Channel
+from restore.candidates.channel import Channel
 from restore.text import protected_mask
 
 TEXT = "Officials mentioned an information convention in the capital."

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from restore.model.editor import CANDIDATE_FEATURES, RIVAL_CLIP
+from restore.candidates.features import CANDIDATE_FEATURES, RIVAL_CLIP
 from restore.model.scorer import CONSTANT_STD, CandidateScorer
-from restore.spin.ngram import NGRAM_FILE, NgramLM, ngram_word, ngram_words
+from restore.candidates.ngram import NGRAM_FILE, NgramLM, ngram_word, ngram_words
 from tests.test_candidates import _with_toy_candidates
 
 # A bigram model in ARPA format (log10): after "officials", "said" is likely and the rest rare.

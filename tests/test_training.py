@@ -220,7 +220,7 @@ def test_calibrate_writes_the_chosen_thresholds(tiny_model_dir: Path, toy_pairs_
 
 def test_unit_gate_holds_back_edits_where_a_unit_does_not_look_spun() -> None:
     from restore.edits import Edit
-    from restore.model.editor import gated
+    from restore.model.gates import gated
 
     lone = [Edit(0, 3, "foo", "bar", confidence=0.7), Edit(4, 7, "baz", "qux", confidence=0.2)]
     dense = lone + [Edit(8, 11, "abc", "def", confidence=0.6), Edit(12, 15, "ghi", "jkl", confidence=0.95)]
@@ -234,7 +234,7 @@ def test_unit_gate_holds_back_edits_where_a_unit_does_not_look_spun() -> None:
 
 def test_document_gate_lets_a_spun_documents_sparse_units_through() -> None:
     from restore.edits import Edit
-    from restore.model.editor import gated, gated_document
+    from restore.model.gates import gated, gated_document
 
     sparse = [Edit(0, 3, "foo", "bar", confidence=0.7)]
     dense = [Edit(k, k + 3, "abc", "def", confidence=0.8) for k in range(0, 20, 4)]

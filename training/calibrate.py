@@ -50,7 +50,9 @@ from tqdm.auto import tqdm
 
 from benchmarks.metrics.restoration.restoration import COUNTS, ratios, unit_counts
 from restore.edits import Edit, apply_edits
-from restore.model.editor import CANDIDATE_FEATURES, Seq2SeqEditor, gated_document
+from restore.candidates.features import CANDIDATE_FEATURES
+from restore.model.editor import Seq2SeqEditor
+from restore.model.gates import gated_document
 from restore.model.modeling import TagGenConfig
 from restore.model.scorer import CandidateScorer
 from restore.spin import spin

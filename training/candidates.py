@@ -2,7 +2,7 @@
 
     python -m training.candidates restore/models/default --pairs data/pairs --samples 20000
 
-Inverts the tables of the training profiles that :class:`restore.spin.inverse.Channel`
+Inverts the tables of the training profiles that :class:`restore.candidates.channel.Channel`
 covers (``--profiles``); counts on ``--samples`` units of the pairs' *train* split how often
 each spun phrase was in fact restored to each candidate (and how often it was genuine text);
 counts word unigrams and bigrams on training documents of the corpora (``--context_sources``,
@@ -30,8 +30,9 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from benchmarks.metrics.restoration.restoration import align_tokens
-from restore.model.editor import CANDIDATES_FILE, SPIN_PROFILES
-from restore.spin.inverse import BOUNDARY_END, BOUNDARY_START, Channel, neighbours, norm
+from restore.candidates.features import SPIN_PROFILES
+from restore.model.editor import CANDIDATES_FILE
+from restore.candidates.channel import BOUNDARY_END, BOUNDARY_START, Channel, neighbours, norm
 from restore.text import Token, protected_mask, tokenize
 from training.make_pairs import (
     CorpusError, MakePairsArgs, check_source, doc_id, is_benchmark_doc, read_documents, source_spec, split_of,

@@ -485,8 +485,8 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
             if "trigram fit" in record["candidate_features"]:
                 head += (
                     "The trigram features read the CMU US English trigram model that the `pocketsphinx` wheel "
-                    "carries (a dependency, BSD-style license; not copied into this folder): `restore/spin/lm.py`, "
-                    "and the best reading of each unit under it and the tables, `restore/spin/decoder.py`.\n\n"
+                    "carries (a dependency, BSD-style license; not copied into this folder): `restore/candidates/trigram.py`, "
+                    "and the best reading of each unit under it and the tables, `restore/candidates/viterbi.py`.\n\n"
                 )
     card.write_text(head + "## Benchmark\n\n" + "\n".join(benchmark_lines()) + "\n")
     print(f"updated the benchmark section of {card}")

@@ -3,7 +3,7 @@
     python -m training.ngram restore/models/default --pairs data/pairs
 
 Writes the clean side of the pairs' *train* split (never a validation, test or benchmark
-text) as :func:`restore.spin.ngram.ngram_words` reads it, one unit a line; estimates a
+text) as :func:`restore.candidates.ngram.ngram_words` reads it, one unit a line; estimates a
 modified Kneser-Ney model of ``--order`` on it with KenLM's ``lmplz`` (``--prune``: the
 counts at or below which n-grams of each order are dropped); and packs it with KenLM's
 ``build_binary`` (trie, probabilities and back-offs quantised to ``--bits``, pointers
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from restore.spin.ngram import NGRAM_FILE, NgramLM, ngram_words
+from restore.candidates.ngram import NGRAM_FILE, NgramLM, ngram_words
 
 BATCH = 10_000
 

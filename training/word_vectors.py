@@ -26,7 +26,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from restore.spin.inverse import norm
+from restore.candidates.channel import norm
 from restore.text import tokenize
 
 OUT = Path(__file__).resolve().parent.parent / "restore" / "spin" / "data" / "vectors.tsv.gz"

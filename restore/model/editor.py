@@ -8,14 +8,14 @@ ways and keeps the most confident of overlapping ones:
 * *generated* (``Edit.source == "generated"``): the decoder writes a replacement for each
   tagged span, greedily;
 * *candidates* (``Edit.source == "table"``): where the spinner's inverted tables
-  (:class:`restore.spin.inverse.Channel`, shipped beside the model as ``candidates.tsv.gz``,
+  (:class:`restore.candidates.channel.Channel`, shipped beside the model as ``candidates.tsv.gz``,
   with counts from training pairs) list
   clean phrases for a run of words the tagger doubts, a small calibrated network
   (:class:`restore.model.scorer.CandidateScorer`) of the tag doubt, the tables' statistics
   (among them how often the spun words were in fact spun between the same neighbours in the
-  training pairs, :meth:`restore.spin.inverse.Channel.context_spin`) and a trigram language
+  training pairs, :meth:`restore.candidates.channel.Channel.context_spin`) and a trigram language
   model's view of the sentence (:data:`CANDIDATE_FEATURES`; the
-  language model's best reading of the whole unit, :class:`restore.spin.decoder.Decoder`,
+  language model's best reading of the whole unit, :class:`restore.candidates.viterbi.Decoder`,
   among them), each also as a lead over the candidate's rivals on the same words
   (:func:`rival_leads`), scores each; the likeliest is proposed.
 
@@ -28,91 +28,29 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from transformers import AutoTokenizer, LogitsProcessor, LogitsProcessorList, PreTrainedTokenizerFast
 
-from restore.edits import Edit, edit_kind, shared_edges
+from restore.candidates.channel import Channel, norm
+from restore.candidates.features import CANDIDATE_FEATURES, CandidateEdit, CandidateFeatures, UnitView
+from restore.candidates.ngram import NGRAM_FILE, NgramLM
+from restore.candidates.trigram import CmuTrigramLM
+from restore.candidates.viterbi import Decoder
+from restore.edits import Edit, edit_kind
 from restore.model import DTYPES
 from restore.model.encoding import first_subwords, subword_span_ids, subword_to_token
 from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, spans_from_tags
+from restore.model.gates import gated, gated_document
 from restore.model.modeling import TagGenForRestoration
 from restore.model.scorer import CandidateScorer
 from restore.spin.articles import agree
-from restore.spin.decoder import Decoder
-from restore.spin.inverse import Candidate, Channel, match_apostrophes, neighbours, norm
-from restore.spin.lm import CmuTrigramLM
-from restore.spin.ngram import NGRAM_FILE, NgramLM, ngram_word, ngram_words
-from restore.text import Token, tokenize
+from restore.text import tokenize
 
 CANDIDATES_FILE = "candidates.tsv.gz"
 """The inverted spinner tables a model folder may carry (written by ``training.candidates``)."""
 _ARTICLES = frozenset({"a", "an"})
-SPIN_PROFILES = ("news", "tortured")
-"""The profiles whose spin-in-context counts the candidate features read (see ``training.candidates``)."""
-
-CANDIDATE_FEATURES = (
-    "log tag doubt",  # log(1 - the highest keep probability among the words the candidate changes)
-    "channel log-prob",  # log P(clean | spun) of the candidate tables (see training.candidates)
-    "span words",
-    "log candidates",  # how many candidates the span has
-    "unchanged log-prob",  # log P(the spun-looking words are genuine), from the tables
-    "context fit",  # word-bigram log-score of the candidate between its neighbours minus the spun words'
-    "log times counted",  # log(1 + how often the spun words were seen where the table counts were taken)
-    "trigram fit",  # trigram LM log-prob of the candidate in its sentence minus the spun words' (Decoder.fit)
-    "on best reading",  # 1 if the LM × tables Viterbi reading of the unit makes this replacement, else 0
-    "log unit doubt",  # log(1e-4 + the mean tag doubt of the unit's free words): is the unit spun at all?
-    "unit share doubted",  # the share of the unit's free words whose keep probability is below 0.5
-    # How the candidate compares with its rivals (the unit's other candidates on any of its
-    # words): its value minus the best rival's, clipped to ±RIVAL_CLIP (RIVAL_CLIP: no rival).
-    "trigram fit lead",
-    "channel lead",
-    "context fit lead",
-    "log rivals",  # log(1 + how many rivals)
-    "tag doubt lead",
-    "unchanged lead",
-    "times counted lead",
-    # How often each profile of SPIN_PROFILES in fact spun the span's words next to the same
-    # neighbours in the training pairs (Channel.context_spin; 0 without its counts): per profile,
-    # the log-odds of spun given the word before, given the word after, given both, and
-    # log(1 + how often seen between both).
-    *(f"{profile} {what}" for profile in SPIN_PROFILES
-      for what in ("spin odds after word before", "spin odds before word after", "spin odds in context",
-                   "log times in context")),
-    # The model's in-domain n-gram LM (restore.spin.ngram; 0 without one): log P(the unit with the
-    # candidate) - log P(the unit as it is), and that minus the best rival's, clipped as above.
-    "ngram fit",
-    "ngram fit lead",
-    # The decoder's n-best replacements of the span (Seq2SeqEditor.nbest; 0 for both when off):
-    # 1 if the candidate is one no table lists (the decoder proposed it), and the decoder's
-    # log-probability of the candidate as the span's replacement (NBEST_FLOOR if not in its n-best).
-    "generated",
-    "decoder log-prob",
-)
-"""What a candidate edit's confidence is computed from (in this order).  New features go at the
-end: a scorer fitted on fewer reads the first ones (:meth:`Seq2SeqEditor.candidate_confidence`)."""
-
-RIVAL_CLIP = 10.0
-GENERATED_CHANNEL_LOGP = math.log(1e-6)
-"""The ``channel log-prob`` of a candidate that only the decoder proposed (no table lists it)."""
-NBEST_FLOOR = -30.0
-"""The ``decoder log-prob`` of a candidate the decoder's n-best does not hold."""
-_LEADS = (7, 1, 5, None, 0, 4, 6)  # the CANDIDATE_FEATURES each lead compares (None: log rivals)
-
-
-@dataclass(frozen=True, slots=True)
-class CandidateEdit:
-    """A candidate replacement of tokens ``span`` from the inverted tables, scored."""
-
-    span: tuple[int, int]
-    source: str  # the clean phrase as the tables write it
-    doubt: float  # 1 - the highest keep probability among the words it changes (shared edge words aside)
-    features: tuple[float, ...]  # CANDIDATE_FEATURES
-    edit: Edit  # confidence = candidate_confidence(features)
-
-
 def model_dtype(dtype: str = "auto", device: str = "cpu") -> torch.dtype:
     """The torch dtype to run the network in: as named, or for ``auto`` bfloat16 where
     ``device`` computes it natively (a CUDA GPU that supports it; a CPU whose flags in
@@ -163,7 +101,7 @@ class Seq2SeqEditor:
     ``candidate_scorer``: the :class:`CandidateScorer` behind :meth:`candidate_confidence`
     (``training.calibrate`` fits it; a dict is read with ``CandidateScorer.from_dict``);
     ``lm``: the word language model behind the trigram features (default: with candidates,
-    :class:`restore.spin.lm.CmuTrigramLM`); ``ngram``: the in-domain :class:`NgramLM` behind
+    :class:`restore.candidates.trigram.CmuTrigramLM`); ``ngram``: the in-domain :class:`NgramLM` behind
     the ``ngram fit`` features (None: they are 0).  ``min_evidence``, ``evidence_confidence``,
     ``sure_confidence``: the unit gate of :func:`gated` (``min_evidence=0``: no gate);
     ``document_evidence``: the document's share in it (:func:`gated_document`, 0: none).
@@ -226,6 +164,7 @@ class Seq2SeqEditor:
         if candidates is not None and lm is None:
             lm = CmuTrigramLM()
         self.reader = Decoder(candidates, lm) if candidates is not None else None
+        self.features = CandidateFeatures(candidates, self.reader, ngram) if candidates is not None else None
         self.ngram = ngram
         self.max_length = min(int(model.config.max_position_embeddings) - 2, 256)
         # The decoder's learned positions end at max_position_embeddings; the start token takes one.
@@ -305,7 +244,7 @@ class Seq2SeqEditor:
         states, tag_logits = self.model.encode(input_ids, attention_mask)
         keep_probs = tag_logits.float().softmax(-1).cpu()
         span_ids = torch.zeros_like(input_ids)
-        views: list[_UnitView] = []
+        views: list[UnitView] = []
         plans: list[tuple[list, list[tuple[int, int]], list[float]]] = []
         for i, unit in enumerate(units):
             tokens = tokenize(unit)
@@ -313,7 +252,7 @@ class Seq2SeqEditor:
             first = first_subwords(sub2tok, len(tokens))
             free = [pos >= 0 and not (protected is not None and protected[i][k]) for k, pos in enumerate(first)]
             p_keep = [float(keep_probs[i, pos, KEEP]) if pos >= 0 else 1.0 for pos in first]
-            views.append(_UnitView(tokens, free, p_keep, sub2tok))
+            views.append(UnitView(tokens, free, p_keep, sub2tok))
             tags, tag_conf = [], []
             for k, pos in enumerate(first):
                 if not free[k] or p_keep[k] >= self.keep_threshold:
@@ -442,89 +381,15 @@ class Seq2SeqEditor:
                 span[words] = max(score, span.get(words, -math.inf))
         return found
 
-    @staticmethod
-    def _with_generated(table_spans: list, nbest: dict) -> list[tuple[int, int, list[Candidate], set[str]]]:
-        """The unit's table spans ``(first, stop, candidates)`` with the decoder's n-best
-        replacements that no table lists for the span added as candidates (and spans only the
-        decoder proposed for appended), each with the set of its generated candidates' sources."""
-        out = []
-        for a, z, cands in table_spans:
-            listed = {c.words for c in cands}
-            extra = [_generated_candidate(words) for words in nbest.get((a, z), {}) if words not in listed]
-            out.append((a, z, cands + extra, {c.source for c in extra}))
-        known = {(a, z) for a, z, _ in table_spans}
-        for (a, z), replacements in nbest.items():
-            if (a, z) not in known:
-                extra = [_generated_candidate(words) for words in replacements]
-                out.append((a, z, extra, {c.source for c in extra}))
-        return out
-
-    def _candidate_edits(self, units, views, nbest: list[dict]) -> list[list["CandidateEdit"]]:
+    def _candidate_edits(self, units, views, nbest: list[dict]) -> list[list[CandidateEdit]]:
         """For each doubted run of words the candidate tables know (or, with ``nbest``, the
         decoder proposes replacements of: :meth:`_nbest`), every candidate as an edit with its
-        features (see :data:`CANDIDATE_FEATURES`) and confidence."""
-        # (unit, first, stop, replacement, source, doubt, features, spin-in-context features, (ngram fit,),
-        #  (generated, decoder log-prob))
-        found: list[tuple[int, int, int, str, str, float, tuple[float, ...], tuple[float, ...], tuple[float],
-                          tuple[float, float]]] = []
-        tables, reader, ngram = self.candidates, self.reader, self.ngram
-        for i, (unit, view) in enumerate(zip(units, views)):
-            best_reading = None  # read only for units with a doubted span
-            words = unit_logp = None  # the n-gram model's view, likewise
-            doubts = [1.0 - p for p, f in zip(view.p_keep, view.free) if f] or [0.0]
-            unit_features = (math.log(1e-4 + sum(doubts) / len(doubts)), sum(d > 0.5 for d in doubts) / len(doubts))
-            spans = tables.spans(unit, view.tokens, view.free)
-            if self.nbest:
-                spans = self._with_generated(spans, nbest[i])
-            for a, z, cands, *generated in spans:
-                if 1.0 - min(view.p_keep[a:z]) <= 1.0 - self.candidate_keep_threshold:
-                    continue  # no word of the run is doubted enough for any of its candidates
-                spun = unit[view.tokens[a].start : view.tokens[z - 1].end]
-                key = tuple(norm(t.text) for t in view.tokens[a:z])
-                doubted = []  # (candidate, replacement, doubt) of the candidates doubted enough
-                for c in cands:
-                    replacement = match_apostrophes(_match_case(c.source, spun), spun, unit)
-                    if replacement == spun:
-                        continue
-                    # the doubt of the words the candidate changes: ``within the`` -> ``in the``
-                    # rests on ``within`` alone, however surely ``the`` is kept
-                    head, tail = shared_edges(key, c.words)
-                    doubt = 1.0 - max(view.p_keep[a + head : z - tail])
-                    if doubt > 1.0 - self.candidate_keep_threshold:
-                        doubted.append((c, replacement, doubt))
-                if not doubted:
-                    continue
-                unchanged = tables.unchanged_logp.get(key, tables.keep_logp.get(key[0], 0.0))
-                before, after = neighbours(view.tokens, a, z)
-                spun_fit = tables.context_logp(key, before, after)
-                in_context = tuple(x for p in SPIN_PROFILES for x in tables.context_spin(p, key, before, after))
-                if best_reading is None:
-                    best_reading = reader.chosen(unit, view.tokens, [not f for f in view.free])
-                if ngram is not None and words is None:
-                    words = ngram_words(view.tokens)
-                    unit_logp = ngram.logprob(words)
-                for c, replacement, doubt in doubted:
-                    decoder = (0.0, 0.0) if not self.nbest else (
-                        float(c.source in generated[0]), nbest[i].get((a, z), {}).get(c.words, NBEST_FLOOR))
-                    features = (
-                        math.log(max(doubt, 1e-6)), c.logp, float(z - a), math.log(len(cands)), unchanged,
-                        tables.context_logp(c.words, before, after) - spun_fit, math.log1p(tables.seen.get(key, 0)),
-                        reader.fit(view.tokens, a, z, c.words), float((a, z, c.source) in best_reading),
-                        *unit_features,
-                    )
-                    fit = 0.0 if ngram is None else ngram.logprob(words[:a] + [ngram_word(w) for w in c.words] + words[z:]) - unit_logp
-                    found.append((i, a, z, replacement, c.source, doubt, features, in_context, (fit,), decoder))
-        leads = rival_leads([(f[0], f[1], f[2], f[6]) for f in found])
-        if ngram is not None:
-            fit_leads = rival_leads([(f[0], f[1], f[2], f[8]) for f in found], compared=(0,))
-        else:
-            fit_leads = [(0.0,)] * len(found)
-        found = [(*f[:6], f[6] + lead + f[7] + f[8] + fit_lead + f[9])
-                 for f, lead, fit_lead in zip(found, leads, fit_leads)]
-        confidences = self.candidate_confidences([f[-1] for f in found])
+        features (:class:`CandidateFeatures`) and confidence (:meth:`candidate_confidences`)."""
+        rows = self.features.rows(units, views, self.candidate_keep_threshold, nbest if self.nbest else None)
+        confidences = self.candidate_confidences([row[-1] for row in rows])
         results: list[list[CandidateEdit]] = [[] for _ in units]
         generated = CANDIDATE_FEATURES.index("generated")
-        for (i, a, z, replacement, source, doubt, features), confidence in zip(found, confidences):
+        for (i, a, z, replacement, source, doubt, features), confidence in zip(rows, confidences):
             origin = "generated" if features[generated] else "table"
             edit = _edit_with_article(units[i], views[i], a, z, replacement, confidence, origin)
             results[i].append(CandidateEdit((a, z), source, doubt, features, edit))
@@ -648,71 +513,7 @@ class EchoSpans(LogitsProcessor):
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class _UnitView:
-    """What the editor knows of one unit after tagging: its tokens, which of them may change,
-    each token's probability of being kept, and where its subwords lie."""
-
-    tokens: list[Token]
-    free: list[bool]
-    p_keep: list[float]
-    sub2tok: list[int]  # per subword of the batch's encoding, the token it starts in (-1: none)
-
-
-def rival_leads(found: list[tuple[int, int, int, tuple[float, ...]]],
-                compared: tuple[int | None, ...] = _LEADS) -> list[tuple[float, ...]]:
-    """The rival features of :data:`CANDIDATE_FEATURES` for candidates given as (unit, first
-    token, end token, first features): each one's lead over the best of its rivals, the same
-    unit's candidates on any of its words (same span or overlapping), for each feature index
-    of ``compared`` (None: log(1 + how many rivals))."""
-    by_span: dict[tuple[int, int, int], list[int]] = {}
-    for k, (i, a, z, _) in enumerate(found):
-        by_span.setdefault((i, a, z), []).append(k)
-    spans_of_unit: dict[int, list[tuple[int, int, int]]] = {}
-    for key in by_span:
-        spans_of_unit.setdefault(key[0], []).append(key)
-    features_compared = [f for f in compared if f is not None]
-    # For each span and compared feature: (best value, index of the best, second best value).
-    tops: dict[tuple[int, int, int], list[tuple[float, int, float]]] = {}
-    for key, ks in by_span.items():
-        per_feature = []
-        for f in features_compared:
-            ranked = sorted(ks, key=lambda k: -found[k][3][f])
-            second = found[ranked[1]][3][f] if len(ranked) > 1 else -math.inf
-            per_feature.append((found[ranked[0]][3][f], ranked[0], second))
-        tops[key] = per_feature
-    leads: list[tuple[float, ...]] = []
-    for k, (i, a, z, features) in enumerate(found):
-        own = (i, a, z)
-        others = [key for key in spans_of_unit[i] if key != own and key[1] < z and a < key[2]]
-        rivals = len(by_span[own]) - 1 + sum(len(by_span[key]) for key in others)
-        row, n = [], 0
-        for f in compared:
-            if f is None:
-                row.append(math.log1p(rivals))
-                continue
-            best, at, second = tops[own][n]
-            rival = max([second if at == k else best] + [tops[key][n][0] for key in others])
-            lead = RIVAL_CLIP if rival == -math.inf else features[f] - rival
-            row.append(max(-RIVAL_CLIP, min(RIVAL_CLIP, lead)))
-            n += 1
-        leads.append(tuple(row))
-    return leads
-
-
-def _match_case(phrase: str, spun: str) -> str:
-    """``phrase`` capitalised like ``spun``'s first letter (tables are lower case)."""
-    if spun[:1].isupper() and phrase[:1].islower():
-        return phrase[:1].upper() + phrase[1:]
-    return phrase
-
-
-def _generated_candidate(words: tuple[str, ...]) -> Candidate:
-    """A candidate the decoder proposed and no table lists (see :data:`GENERATED_CHANNEL_LOGP`)."""
-    return Candidate(" ".join(words), words, GENERATED_CHANNEL_LOGP)
-
-
-def _edit_with_article(unit: str, view: _UnitView, a: int, z: int, replacement: str, confidence: float,
+def _edit_with_article(unit: str, view: UnitView, a: int, z: int, replacement: str, confidence: float,
                        source: str = "table") -> Edit:
     """The edit replacing tokens ``[a, z)`` (from ``source``, see :class:`Edit`); a free
     ``a``/``an`` just before them is made to agree with the replacement (``an information
@@ -731,39 +532,3 @@ def _edit_with_article(unit: str, view: _UnitView, a: int, z: int, replacement: 
     return Edit(start, end, before, replacement, edit_kind(before, replacement), confidence, source)
 
 
-def gated(edits: list[Edit], min_confidence: float, min_evidence: int = 0,
-          evidence_confidence: float = 0.5, sure_confidence: float = 1.01) -> list[Edit]:
-    """``most_confident(edits, min_confidence)`` in a unit that looks spun: one where at least
-    ``min_evidence`` disjoint edits reach ``evidence_confidence``.  In a unit that does not,
-    only edits at ``sure_confidence`` or above (above 1: none).  Genuine text rarely has
-    several likely spins in one unit; spun text, which comes densely spun, usually does."""
-    if min_evidence and len(most_confident(edits, evidence_confidence)) < min_evidence:
-        return most_confident(edits, max(min_confidence, sure_confidence))
-    return most_confident(edits, min_confidence)
-
-
-def gated_document(units_edits: list[list[Edit]], min_confidence: float, min_evidence: int = 0,
-                   evidence_confidence: float = 0.5, sure_confidence: float = 1.01,
-                   document_evidence: float = 0.0) -> list[list[Edit]]:
-    """:func:`gated` for each unit of one document, except that in a document of two units or
-    more whose units average at least ``document_evidence`` disjoint edits at
-    ``evidence_confidence``, every unit counts as spun (a spinner spins a whole document, so
-    a sparsely spun sentence of it need not make its own case).  ``document_evidence=0``:
-    each unit on its own."""
-    if min_evidence and document_evidence and len(units_edits) > 1:
-        evidence = sum(len(most_confident(edits, evidence_confidence)) for edits in units_edits)
-        if evidence >= document_evidence * len(units_edits):
-            return [most_confident(edits, min_confidence) for edits in units_edits]
-    return [gated(edits, min_confidence, min_evidence, evidence_confidence, sure_confidence) for edits in units_edits]
-
-
-def most_confident(edits: list[Edit], min_confidence: float) -> list[Edit]:
-    """Edits at or above ``min_confidence``, the more confident first where they overlap;
-    sorted by position."""
-    chosen: list[Edit] = []
-    for e in sorted(edits, key=lambda e: -e.confidence):
-        if e.confidence < min_confidence:
-            break
-        if all(e.end <= c.start or c.end <= e.start for c in chosen):
-            chosen.append(e)
-    return sorted(chosen, key=lambda e: e.start)

@@ -1,8 +1,8 @@
 """The lexicon baseline: a noisy-channel restorer built from the spinner's own tables.
 
-Candidates come from inverting the tables of the training profiles (:mod:`restore.spin.inverse`); a word
+Candidates come from inverting the tables of the training profiles (:mod:`restore.candidates.channel`); a word
 language model with a keep bonus picks among them by Viterbi search over each unit
-(:mod:`restore.spin.decoder`).  :class:`LexiconEditor` follows the editor contract of
+(:mod:`restore.candidates.viterbi`).  :class:`LexiconEditor` follows the editor contract of
 ``restore.Restorer`` (``max_words`` and ``propose(units, protected)``), so the restorer does
 the segmentation, protection and reassembly exactly as for the seq2seq model.  It never sees a
 reference.
@@ -13,8 +13,8 @@ from __future__ import annotations
 from restore.edits import Edit
 from restore.text import protected_mask, tokenize
 
-from restore.spin.inverse import Channel
-from restore.spin.decoder import KEEP_BONUS, Decoder
+from restore.candidates.channel import Channel
+from restore.candidates.viterbi import KEEP_BONUS, Decoder
 from benchmarks.systems.lexicon.lm import LANGUAGE_MODELS
 
 # Picked with ``python -m benchmarks.systems.lexicon.tune`` on development text (see there):

@@ -1,6 +1,6 @@
 """Word language models for the lexicon baseline, both from wheels already installed.
 
-- :class:`restore.spin.lm.CmuTrigramLM`: the CMU US English trigram model inside the
+- :class:`restore.candidates.trigram.CmuTrigramLM`: the CMU US English trigram model inside the
   ``pocketsphinx`` wheel (the one the seq2seq editor uses too).
 - :class:`BigramCountLM`: ``symspellpy``'s bundled bigram counts (242 k bigrams) interpolated with
   ``wordfreq`` unigram frequencies.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from restore.spin.lm import OOV_LOGPROB, CmuTrigramLM
+from restore.candidates.trigram import OOV_LOGPROB, CmuTrigramLM
 
 __all__ = ["BigramCountLM", "CmuTrigramLM", "LANGUAGE_MODELS"]
 

@@ -18,7 +18,7 @@ import time
 
 from benchmarks import suites as S
 from benchmarks.systems.lexicon import LexiconEditor
-from restore.spin.inverse import Channel
+from restore.candidates.channel import Channel
 from benchmarks.systems.lexicon.lm import LANGUAGE_MODELS
 
 GRID_PROFILES = (("news",), ("news", "tortured"), ("news", "wordnet", "tortured"))

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from restore.edits import Edit, edit_kind
 from restore.spin.articles import agree
-from restore.spin.inverse import Channel, match_apostrophes, norm
-from restore.spin.lm import BOS, EOS
+from restore.candidates.channel import Channel, match_apostrophes, norm
+from restore.candidates.trigram import BOS, EOS
 from restore.text import Token
 
 KEEP_BONUS = 2.5

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from restore.spin.inverse import norm
+from restore.candidates.channel import norm
 from restore.text import Token, tokenize
 
 NGRAM_FILE = "ngram.bin"

@@ -1,0 +1,243 @@
+"""Candidate features: what the scorer reads about each candidate replacement.
+
+:class:`CandidateFeatures` turns the runs of words a unit's tagger doubts into feature rows,
+one per candidate (:data:`CANDIDATE_FEATURES`, in that order): the tag doubt, the candidate
+tables' statistics (:class:`restore.candidates.channel.Channel`), the trigram language model's
+view and best reading of the unit (:class:`restore.candidates.viterbi.Decoder`), the in-domain
+n-gram model's (:class:`restore.candidates.ngram.NgramLM`), the decoder's n-best
+(:func:`with_generated`), and each as a lead over the candidate's rivals (:func:`rival_leads`).
+A new candidate source is a module that yields ``(first, stop, candidates)`` runs, one line in
+:meth:`CandidateFeatures.rows`, and, if it brings new evidence, features appended at the end.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from restore.candidates.channel import Candidate, Channel, match_apostrophes, neighbours, norm
+from restore.candidates.ngram import NgramLM, ngram_word, ngram_words
+from restore.candidates.viterbi import Decoder
+from restore.edits import Edit, shared_edges
+from restore.text import Token
+
+SPIN_PROFILES = ("news", "tortured")
+"""The profiles whose spin-in-context counts the candidate features read (see ``training.candidates``)."""
+
+CANDIDATE_FEATURES = (
+    "log tag doubt",  # log(1 - the highest keep probability among the words the candidate changes)
+    "channel log-prob",  # log P(clean | spun) of the candidate tables (see training.candidates)
+    "span words",
+    "log candidates",  # how many candidates the span has
+    "unchanged log-prob",  # log P(the spun-looking words are genuine), from the tables
+    "context fit",  # word-bigram log-score of the candidate between its neighbours minus the spun words'
+    "log times counted",  # log(1 + how often the spun words were seen where the table counts were taken)
+    "trigram fit",  # trigram LM log-prob of the candidate in its sentence minus the spun words' (Decoder.fit)
+    "on best reading",  # 1 if the LM × tables Viterbi reading of the unit makes this replacement, else 0
+    "log unit doubt",  # log(1e-4 + the mean tag doubt of the unit's free words): is the unit spun at all?
+    "unit share doubted",  # the share of the unit's free words whose keep probability is below 0.5
+    # How the candidate compares with its rivals (the unit's other candidates on any of its
+    # words): its value minus the best rival's, clipped to ±RIVAL_CLIP (RIVAL_CLIP: no rival).
+    "trigram fit lead",
+    "channel lead",
+    "context fit lead",
+    "log rivals",  # log(1 + how many rivals)
+    "tag doubt lead",
+    "unchanged lead",
+    "times counted lead",
+    # How often each profile of SPIN_PROFILES in fact spun the span's words next to the same
+    # neighbours in the training pairs (Channel.context_spin; 0 without its counts): per profile,
+    # the log-odds of spun given the word before, given the word after, given both, and
+    # log(1 + how often seen between both).
+    *(f"{profile} {what}" for profile in SPIN_PROFILES
+      for what in ("spin odds after word before", "spin odds before word after", "spin odds in context",
+                   "log times in context")),
+    # The model's in-domain n-gram LM (restore.candidates.ngram; 0 without one): log P(the unit with the
+    # candidate) - log P(the unit as it is), and that minus the best rival's, clipped as above.
+    "ngram fit",
+    "ngram fit lead",
+    # The decoder's n-best replacements of the span (Seq2SeqEditor.nbest; 0 for both when off):
+    # 1 if the candidate is one no table lists (the decoder proposed it), and the decoder's
+    # log-probability of the candidate as the span's replacement (NBEST_FLOOR if not in its n-best).
+    "generated",
+    "decoder log-prob",
+)
+"""What a candidate edit's confidence is computed from (in this order).  New features go at the
+end: a scorer fitted on fewer reads the first ones (:meth:`Seq2SeqEditor.candidate_confidence`)."""
+
+RIVAL_CLIP = 10.0
+GENERATED_CHANNEL_LOGP = math.log(1e-6)
+"""The ``channel log-prob`` of a candidate that only the decoder proposed (no table lists it)."""
+NBEST_FLOOR = -30.0
+"""The ``decoder log-prob`` of a candidate the decoder's n-best does not hold."""
+LEADS = (7, 1, 5, None, 0, 4, 6)  # the CANDIDATE_FEATURES each lead compares (None: log rivals)
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateEdit:
+    """A candidate replacement of tokens ``span`` from the inverted tables, scored."""
+
+    span: tuple[int, int]
+    source: str  # the clean phrase as the tables write it
+    doubt: float  # 1 - the highest keep probability among the words it changes (shared edge words aside)
+    features: tuple[float, ...]  # CANDIDATE_FEATURES
+    edit: Edit  # confidence = candidate_confidence(features)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitView:
+    """What the tagger made of one unit: its tokens, which of them may change,
+    each token's probability of being kept, and where its subwords lie."""
+
+    tokens: list[Token]
+    free: list[bool]
+    p_keep: list[float]
+    sub2tok: list[int]  # per subword of the batch's encoding, the token it starts in (-1: none)
+
+Row = tuple[int, int, int, str, str, float, tuple[float, ...]]
+"""A candidate as :meth:`CandidateFeatures.rows` gives it: (unit, first token, stop token,
+replacement as written, the clean phrase as the tables write it, doubt, features)."""
+
+
+class CandidateFeatures:
+    """The feature rows of every candidate of a batch of tagged units.
+
+    ``channel``: the candidate tables; ``reader``: the trigram LM × tables reading of a unit
+    (:class:`Decoder`); ``ngram``: the in-domain n-gram model (None: its features are 0)."""
+
+    def __init__(self, channel: Channel, reader: Decoder, ngram: NgramLM | None = None) -> None:
+        self.channel, self.reader, self.ngram = channel, reader, ngram
+
+    def rows(self, units: list[str], views: list[UnitView], keep_bar: float,
+             nbest: list[dict] | None = None) -> list[Row]:
+        """Every candidate of every run of words whose changed words the tagger doubts (keep
+        probability below ``keep_bar``), with its features: candidates of the tables and,
+        given ``nbest`` (per unit ``{(first, stop): {words: decoder log-prob}}``), the
+        decoder's."""
+        # (unit, first, stop, replacement, source, doubt, features, spin-in-context features, (ngram fit,),
+        #  (generated, decoder log-prob))
+        found: list[tuple[int, int, int, str, str, float, tuple[float, ...], tuple[float, ...], tuple[float],
+                          tuple[float, float]]] = []
+        tables, reader, ngram = self.channel, self.reader, self.ngram
+        for i, (unit, view) in enumerate(zip(units, views)):
+            best_reading = None  # read only for units with a doubted span
+            words = unit_logp = None  # the n-gram model's view, likewise
+            doubts = [1.0 - p for p, f in zip(view.p_keep, view.free) if f] or [0.0]
+            unit_features = (math.log(1e-4 + sum(doubts) / len(doubts)), sum(d > 0.5 for d in doubts) / len(doubts))
+            spans = tables.spans(unit, view.tokens, view.free)
+            if nbest is not None:
+                spans = with_generated(spans, nbest[i])
+            for a, z, cands, *generated in spans:
+                if 1.0 - min(view.p_keep[a:z]) <= 1.0 - keep_bar:
+                    continue  # no word of the run is doubted enough for any of its candidates
+                spun = unit[view.tokens[a].start : view.tokens[z - 1].end]
+                key = tuple(norm(t.text) for t in view.tokens[a:z])
+                doubted = []  # (candidate, replacement, doubt) of the candidates doubted enough
+                for c in cands:
+                    replacement = match_apostrophes(match_case(c.source, spun), spun, unit)
+                    if replacement == spun:
+                        continue
+                    # the doubt of the words the candidate changes: ``within the`` -> ``in the``
+                    # rests on ``within`` alone, however surely ``the`` is kept
+                    head, tail = shared_edges(key, c.words)
+                    doubt = 1.0 - max(view.p_keep[a + head : z - tail])
+                    if doubt > 1.0 - keep_bar:
+                        doubted.append((c, replacement, doubt))
+                if not doubted:
+                    continue
+                unchanged = tables.unchanged_logp.get(key, tables.keep_logp.get(key[0], 0.0))
+                before, after = neighbours(view.tokens, a, z)
+                spun_fit = tables.context_logp(key, before, after)
+                in_context = tuple(x for p in SPIN_PROFILES for x in tables.context_spin(p, key, before, after))
+                if best_reading is None:
+                    best_reading = reader.chosen(unit, view.tokens, [not f for f in view.free])
+                if ngram is not None and words is None:
+                    words = ngram_words(view.tokens)
+                    unit_logp = ngram.logprob(words)
+                for c, replacement, doubt in doubted:
+                    decoder = (0.0, 0.0) if nbest is None else (
+                        float(c.source in generated[0]), nbest[i].get((a, z), {}).get(c.words, NBEST_FLOOR))
+                    features = (
+                        math.log(max(doubt, 1e-6)), c.logp, float(z - a), math.log(len(cands)), unchanged,
+                        tables.context_logp(c.words, before, after) - spun_fit, math.log1p(tables.seen.get(key, 0)),
+                        reader.fit(view.tokens, a, z, c.words), float((a, z, c.source) in best_reading),
+                        *unit_features,
+                    )
+                    fit = 0.0 if ngram is None else ngram.logprob(words[:a] + [ngram_word(w) for w in c.words] + words[z:]) - unit_logp
+                    found.append((i, a, z, replacement, c.source, doubt, features, in_context, (fit,), decoder))
+        leads = rival_leads([(f[0], f[1], f[2], f[6]) for f in found])
+        if ngram is not None:
+            fit_leads = rival_leads([(f[0], f[1], f[2], f[8]) for f in found], compared=(0,))
+        else:
+            fit_leads = [(0.0,)] * len(found)
+        return [(*f[:6], f[6] + lead + f[7] + f[8] + fit_lead + f[9]) for f, lead, fit_lead in zip(found, leads, fit_leads)]
+
+
+def with_generated(table_spans: list, nbest: dict) -> list[tuple[int, int, list[Candidate], set[str]]]:
+    """The unit's table spans ``(first, stop, candidates)`` with the decoder's n-best
+    replacements that no table lists for the span added as candidates (and spans only the
+    decoder proposed for appended), each with the set of its generated candidates' sources."""
+    out = []
+    for a, z, cands in table_spans:
+        listed = {c.words for c in cands}
+        extra = [generated_candidate(words) for words in nbest.get((a, z), {}) if words not in listed]
+        out.append((a, z, cands + extra, {c.source for c in extra}))
+    known = {(a, z) for a, z, _ in table_spans}
+    for (a, z), replacements in nbest.items():
+        if (a, z) not in known:
+            extra = [generated_candidate(words) for words in replacements]
+            out.append((a, z, extra, {c.source for c in extra}))
+    return out
+
+
+def rival_leads(found: list[tuple[int, int, int, tuple[float, ...]]],
+                compared: tuple[int | None, ...] = LEADS) -> list[tuple[float, ...]]:
+    """The rival features of :data:`CANDIDATE_FEATURES` for candidates given as (unit, first
+    token, end token, first features): each one's lead over the best of its rivals, the same
+    unit's candidates on any of its words (same span or overlapping), for each feature index
+    of ``compared`` (None: log(1 + how many rivals))."""
+    by_span: dict[tuple[int, int, int], list[int]] = {}
+    for k, (i, a, z, _) in enumerate(found):
+        by_span.setdefault((i, a, z), []).append(k)
+    spans_of_unit: dict[int, list[tuple[int, int, int]]] = {}
+    for key in by_span:
+        spans_of_unit.setdefault(key[0], []).append(key)
+    features_compared = [f for f in compared if f is not None]
+    # For each span and compared feature: (best value, index of the best, second best value).
+    tops: dict[tuple[int, int, int], list[tuple[float, int, float]]] = {}
+    for key, ks in by_span.items():
+        per_feature = []
+        for f in features_compared:
+            ranked = sorted(ks, key=lambda k: -found[k][3][f])
+            second = found[ranked[1]][3][f] if len(ranked) > 1 else -math.inf
+            per_feature.append((found[ranked[0]][3][f], ranked[0], second))
+        tops[key] = per_feature
+    leads: list[tuple[float, ...]] = []
+    for k, (i, a, z, features) in enumerate(found):
+        own = (i, a, z)
+        others = [key for key in spans_of_unit[i] if key != own and key[1] < z and a < key[2]]
+        rivals = len(by_span[own]) - 1 + sum(len(by_span[key]) for key in others)
+        row, n = [], 0
+        for f in compared:
+            if f is None:
+                row.append(math.log1p(rivals))
+                continue
+            best, at, second = tops[own][n]
+            rival = max([second if at == k else best] + [tops[key][n][0] for key in others])
+            lead = RIVAL_CLIP if rival == -math.inf else features[f] - rival
+            row.append(max(-RIVAL_CLIP, min(RIVAL_CLIP, lead)))
+            n += 1
+        leads.append(tuple(row))
+    return leads
+
+
+def match_case(phrase: str, spun: str) -> str:
+    """``phrase`` capitalised like ``spun``'s first letter (tables are lower case)."""
+    if spun[:1].isupper() and phrase[:1].islower():
+        return phrase[:1].upper() + phrase[1:]
+    return phrase
+
+
+def generated_candidate(words: tuple[str, ...]) -> Candidate:
+    """A candidate the decoder proposed and no table lists (see :data:`GENERATED_CHANNEL_LOGP`)."""
+    return Candidate(" ".join(words), words, GENERATED_CHANNEL_LOGP)
