@@ -251,5 +251,9 @@ def write(run: dict, output: Path) -> list[Path]:
         path.write_text("\n\n".join(texts.values()), encoding="utf-8")
         written.append(path)
     (output / "report.json").write_text(json.dumps(run, indent=1, ensure_ascii=False), encoding="utf-8")
-    (output / "report.md").write_text(render_markdown(run), encoding="utf-8")
+    markdown = render_markdown(run)
+    from benchmarks.detection import include_section, section_for
+
+    detection = section_for(output)  # python -m benchmarks.detection's scores, if it has run
+    (output / "report.md").write_text(include_section(markdown, detection) if detection else markdown, encoding="utf-8")
     return [output / "report.md", output / "report.json", *written]

@@ -1,4 +1,4 @@
-"""Command line: ``restore fix``, ``restore explain``, ``restore spin``.
+"""Command line: ``restore fix``, ``restore explain``, ``restore detect``, ``restore spin``, ``restore serve``.
 
 A thin layer over the library.  Errors the user can act on print one line,
 ``restore error: ...``, on stderr and exit non-zero: 1 for input and output problems (a
@@ -110,6 +110,20 @@ def _parser() -> argparse.ArgumentParser:
     spin.add_argument("--profile", default="news", help="spinner profile (default news)")
     spin.add_argument("--rate", type=float, default=None, help="share of table entries spun (default: the profile's)")
     spin.set_defaults(command=_spin)
+
+    detect = commands.add_parser("detect", help="say how likely a text is spun, and where")
+    input_options(detect)
+    detect.add_argument("--json", action="store_true", help="print the probability and the suspected spans as JSON")
+    model_options(detect)
+    detect.set_defaults(command=_detect)
+
+    serve = commands.add_parser("serve", help="a web page and JSON API to restore pasted text (needs restore[serve])")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--max-bytes", type=_byte_count, default=1 << 20, metavar="N",
+                       help="largest request accepted (suffixes K, M, G; default 1M)")
+    model_options(serve)
+    serve.set_defaults(command=_serve)
     return parser
 
 
@@ -162,6 +176,35 @@ def _spin(args: argparse.Namespace) -> int:
         raise CLIError(str(e)) from None
     with _output(args.output) as out:
         out.write(spun)
+    return 0
+
+
+def _detect(args: argparse.Namespace) -> int:
+    with _input(args.file) as (stream, label, _):
+        text = "".join(read_blocks(stream, label, args.max_bytes or None))
+    found = _load_restorer(args).detect(text)
+    with _output(None) as out:
+        if args.json:
+            out.write(json.dumps(found.to_dict(), ensure_ascii=False, indent=2) + "\n")
+            return 0
+        verdict = "likely spun" if found.spun else "likely not spun"
+        out.write(f"spun: {found.probability:.1%} ({verdict}); {len(found.spans)} suspected span(s)\n")
+        for s in found.spans:
+            hint = f" -> {s.suggestion!r}" if s.suggestion else ""
+            out.write(f"{s.start}-{s.end}\t{s.probability:.2f}\t{s.text!r}{hint}\n")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from restore.serve import create_app
+    except ImportError as e:
+        raise CLIError(f"restore serve needs the serve extra: pip install 'restore[serve]' ({e.name} is missing)") from None
+    restorer = _load_restorer(args)
+    print(f"restore: serving on http://{args.host}:{args.port}/ (Ctrl+C stops)", file=sys.stderr)
+    uvicorn.run(create_app(restorer, max_bytes=args.max_bytes), host=args.host, port=args.port, log_level="warning")
     return 0
 
 

@@ -31,7 +31,7 @@ from restore.segment import segment
 from restore.text import protected_mask
 
 if TYPE_CHECKING:
-    from restore.detect import Detection
+    from restore.detection import Detection
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
@@ -212,10 +212,10 @@ class Restorer:
 
     def detect(self, text: str | list[str]) -> "Detection | list[Detection]":
         """How likely ``text`` is spun as a whole, and the suspected spans with their suggested
-        originals (:class:`restore.detect.Detection`; a list is batched, one each), calibrated by
+        originals (:class:`restore.detection.Detection`; a list is batched, one each), calibrated by
         the model folder's ``detect.json`` (``python -m training.calibrate_detect``; without one,
         a fixed rule).  Blank text has probability 0."""
-        from restore.detect import DetectCalibration, detect_with
+        from restore.detection import DetectCalibration, detect_with
 
         texts, single = _as_texts(text)
         if getattr(self, "_detect_calibration", None) is None:
@@ -542,7 +542,7 @@ def detect(text: str | list[str]) -> "Detection | list[Detection]":
     Blank input gives probability 0 without loading anything."""
     texts, single = _as_texts(text)
     if all(not t.strip() for t in texts):
-        from restore.detect import DOCUMENT_FEATURES, Detection
+        from restore.detection import DOCUMENT_FEATURES, Detection
 
         blank = [Detection(0.0, [], dict.fromkeys(DOCUMENT_FEATURES, 0.0)) for _ in texts]
         return blank[0] if single else blank

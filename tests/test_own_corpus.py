@@ -117,7 +117,11 @@ def test_training_before_the_pairs_exist_is_one_line(step, tmp_path: Path) -> No
 def test_readme_is_short_and_keeps_the_test_command() -> None:
     assert len(README.splitlines()) <= 180
     after_marker = README.split("<!-- test-command -->", 1)[1]
-    assert after_marker.split("```bash\n", 1)[1].split("\n```", 1)[0] == "pip install -e '.[test]' && python -m pytest"
+    block = after_marker.split("```bash\n", 1)[1].split("\n```", 1)[0].splitlines()
+    assert block[-1] == "pip install -e '.[test]' && python -m pytest"
+    # before it, only the install of Debian's Chromium for the browser test, skipped where it is there
+    assert len(block) == 2 and block[0].startswith("command -v chromedriver >/dev/null ||")
+    assert "apt-get install -y -qq chromium chromium-driver" in block[0]
     for doc in ("docs/training.md", "docs/how-it-works.md", "docs/research-log.md"):
         assert doc in README and (REPO / doc).is_file()
 
