@@ -40,11 +40,11 @@ def run_system(name: str, suites: list[SuitePayload], progress: bool = True) -> 
     import psutil
     from tqdm import tqdm
 
-    from benchmarks.systems import REGISTRY, SystemUnavailable
+    from benchmarks.systems import SYSTEMS, SystemUnavailable
 
     start = time.perf_counter()
     try:
-        system = REGISTRY[name]()
+        system = SYSTEMS[name]()
     except SystemUnavailable as e:
         return {"status": "skipped", "note": str(e)}
     warm_up = next((texts[0] for _, texts, _ in suites if texts), "")

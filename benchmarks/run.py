@@ -27,7 +27,7 @@ from benchmarks import report
 from benchmarks.measure import run_isolated
 from benchmarks.spans import reachable
 from benchmarks.suites import SIZES, SUITE_NAMES, Suite, build_suites, load_suites_file
-from benchmarks.systems import REGISTRY
+from benchmarks.systems import REGISTRY, SYSTEMS
 from benchmarks.systems.seq2seq import MODEL_ENV
 
 METRIC_DIR = Path(__file__).resolve().parent / "metrics" / "restoration"
@@ -68,8 +68,8 @@ class Args:
 def parse_args(argv: list[str] | None) -> Args:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help=f"small suites (~{SIZES['quick']['news']} units each)")
-    p.add_argument("--systems", nargs="+", default=list(REGISTRY), choices=list(REGISTRY), metavar="NAME",
-                   help=f"systems to run (default: all of {', '.join(REGISTRY)})")
+    p.add_argument("--systems", nargs="+", default=list(REGISTRY), choices=list(SYSTEMS), metavar="NAME",
+                   help=f"systems to run (default: all of {', '.join(REGISTRY)}; ablations: {', '.join(s for s in SYSTEMS if s not in REGISTRY)})")
     p.add_argument("--suites", nargs="+", default=None, metavar="NAME",
                    help=f"suites to run (default: all of {', '.join(SUITE_NAMES)}, or all in --suites-file)")
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="folder for the report (default: %(default)s)")

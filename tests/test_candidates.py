@@ -72,6 +72,27 @@ def test_candidates_never_change_a_quantity_or_expand_an_abbreviation(tmp_path: 
     assert set(Channel.load(path).candidates) == {("mentioned",)}
 
 
+def test_restricted_keeps_only_the_candidates_the_kept_sources_list(toy_channel: Channel) -> None:
+    ours = Channel([({"said": (1.0, ("mentioned",))}, 0.8)])
+    kept = toy_channel.restricted(ours)
+    assert set(kept.candidates) == {("mentioned",)}
+    assert kept.candidates[("mentioned",)] == toy_channel.candidates[("mentioned",)]  # probabilities as they were
+    assert kept.keep_logp == toy_channel.keep_logp and len(toy_channel) > len(kept)
+
+
+def test_an_editor_can_draw_on_fewer_sources_for_an_ablation(tiny_model_dir: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    n = len(CANDIDATE_FEATURES)
+    sure = CandidateScorer([0.0] * n, [1.0] * n, [[0.0] * n], [0.0], [0.0], 5.0)
+    editor = _with_toy_candidates(model, sure)
+    text = "Officials mentioned an information convention in the capital."
+    editor.use_candidates(editor.candidates.restricted(Channel([({"said": (1.0, ("mentioned",))}, 0.8)])))
+    assert {c.source for c in editor.propose_all([text])[0][1]} == {"said"}
+    assert apply_edits(text, editor.propose([text], [protected_mask(text)])[0]) == (
+        "Officials said an information convention in the capital.")
+
+
 def test_load_refuses_a_foreign_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.tsv.gz"
     with gzip.open(path, "wt") as f:

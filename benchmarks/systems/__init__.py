@@ -66,3 +66,25 @@ REGISTRY: dict[str, Callable[[], System]] = {
     "lexicon": _lexicon,
     "seq2seq": _seq2seq,
 }
+
+ABLATION_SOURCES: dict[str, tuple[str, ...]] = {
+    "seq2seq-ours": ("news", "wordnet", "tortured"),
+    "seq2seq-thesauri": ("news", "wordnet", "tortured", "broad"),
+}
+"""The seq2seq model with some candidate sources taken out (same scorer and settings): only the
+training profiles' tables, then those and the broad thesauri (no word-vector neighbours).
+Not run by default: ``python -m benchmarks.run --systems seq2seq seq2seq-ours seq2seq-thesauri``."""
+
+
+def _ablation(name: str) -> Callable[[], System]:
+    def load() -> System:
+        from benchmarks.systems.seq2seq import Seq2SeqSystem
+
+        return Seq2SeqSystem.load(sources=ABLATION_SOURCES[name], name=name)
+
+    return load
+
+
+ABLATIONS: dict[str, Callable[[], System]] = {name: _ablation(name) for name in ABLATION_SOURCES}
+SYSTEMS: dict[str, Callable[[], System]] = {**REGISTRY, **ABLATIONS}
+"""Every system the harness can run: :data:`REGISTRY` (the default) and :data:`ABLATIONS`."""

@@ -39,19 +39,32 @@ class Seq2SeqSystem:
 
     name = "seq2seq"
 
-    def __init__(self, restorer, model_dir: Path):
+    def __init__(self, restorer, model_dir: Path, sources: tuple[str, ...] | None = None, name: str | None = None):
         self.restorer = restorer
         self.model_dir = model_dir
+        self.sources = sources
+        if name:
+            self.name = name
 
     @classmethod
-    def load(cls, model_dir: str | os.PathLike | None = None, batch_size: int = 32) -> "Seq2SeqSystem":
+    def load(cls, model_dir: str | os.PathLike | None = None, batch_size: int = 32,
+             sources: tuple[str, ...] | None = None, name: str | None = None) -> "Seq2SeqSystem":
+        """``sources``: keep only the candidates these spinner profiles' tables list (an
+        ablation of the shipped candidate sources; same scorer and settings)."""
         from restore import Restorer
+        from restore.candidates.channel import Channel
 
         model_dir = Path(model_dir or os.environ.get(MODEL_ENV) or MODEL_DIR)
         if not (model_dir / "config.json").is_file():
             shown = model_dir.relative_to(REPO_ROOT) if model_dir.is_relative_to(REPO_ROOT) else model_dir
             raise SystemUnavailable(f"no trained model at {shown} yet (train and export one with training/, then rerun)")
-        return cls(Restorer.from_pretrained(model_dir, device="cpu", batch_size=batch_size), model_dir)
+        restorer = Restorer.from_pretrained(model_dir, device="cpu", batch_size=batch_size)
+        if sources is not None:
+            editor = restorer.editor
+            if editor.candidates is None:
+                raise SystemUnavailable(f"the model at {model_dir} has no candidate tables to take sources out of")
+            editor.use_candidates(editor.candidates.restricted(Channel.from_profiles(list(sources))))
+        return cls(restorer, model_dir, sources, name)
 
     def restore(self, texts: list[str]) -> list[str]:
         return self.restorer.fix(texts, progress=False)
@@ -70,6 +83,7 @@ class Seq2SeqSystem:
             "params": sum(p.numel() for p in editor.model.parameters()),
             "dtype": str(editor.model.dtype).removeprefix("torch."),
             "architecture": ",".join(config.get("architectures", [])),
+            **({"candidate_sources": "+".join(self.sources)} if self.sources is not None else {}),
             "decoding": f"greedy|keep_threshold:{getattr(editor, 'keep_threshold', 'n/a')}|min_confidence:{getattr(editor, 'min_confidence', 'n/a')}"
             f"{_gate(editor)}|batch:{getattr(editor, 'batch_size', 'n/a')}|max_words:{editor.max_words}",
         }

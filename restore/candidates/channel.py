@@ -240,6 +240,21 @@ class Channel:
         out._index()
         return out
 
+    def restricted(self, allowed: "Channel") -> "Channel":
+        """A copy with only the candidates that ``allowed`` lists for the same spun words (its
+        probabilities are not read): the channel with some of its sources taken out, for an
+        ablation (``Channel.from_profiles`` of the sources kept)."""
+        out = Channel()
+        out.keep_logp, out.unchanged_logp, out.seen = self.keep_logp, self.unchanged_logp, self.seen
+        out.unigrams, out.bigrams, out.spin_counts = self.unigrams, self.bigrams, self.spin_counts
+        for spun, cands in self.candidates.items():
+            listed = {c.source for c in allowed.candidates.get(spun, ())}
+            kept = [c for c in cands if c.source in listed]
+            if kept:
+                out.candidates[spun] = kept
+        out._index()
+        return out
+
     def save(self, path: str | Path) -> None:
         """Write the inverted tables as gzipped TSV: ``c spun source logp``, ``k word logp``,
         ``u spun logp``, ``n spun times-seen``, ``1 word count``, ``2 word word count`` and

@@ -202,6 +202,14 @@ class Seq2SeqEditor:
             kwargs["ngram"] = NgramLM(path) if path else None
         return cls(model, tokenizer, device=device, batch_size=batch_size, **kwargs)
 
+    def use_candidates(self, candidates: Channel) -> "Seq2SeqEditor":
+        """Draw candidates from ``candidates`` from now on (same scorer, language models and
+        settings: for ablations, e.g. :meth:`Channel.restricted`); returns self."""
+        self.candidates = candidates
+        self.reader = Decoder(candidates, self.reader.lm if self.reader is not None else CmuTrigramLM())
+        self.features = CandidateFeatures(candidates, self.reader, self.ngram)
+        return self
+
     def propose(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[Edit]]:
         """Edits for each unit, in the unit's character offsets, sorted and disjoint; each
         unit chosen on its own (:meth:`choose`)."""
