@@ -111,6 +111,26 @@ def _parser() -> argparse.ArgumentParser:
     spin.add_argument("--rate", type=float, default=None, help="share of table entries spun (default: the profile's)")
     spin.set_defaults(command=_spin)
 
+    corpus = commands.add_parser("fix-corpus", help="restore a corpus (JSONL, Parquet, a saved dataset, text files) into shards")
+    corpus.add_argument("input", metavar="IN", help="a .jsonl or .parquet file, a folder of Parquet files, a dataset "
+                        "saved with save_to_disk, a folder of text files (one a document) or one text file")
+    corpus.add_argument("output", metavar="OUT", help="folder for the shards, manifest.json and summary.json; "
+                        "a rerun skips the shards already written")
+    corpus.add_argument("--text-field", default="text", metavar="NAME", help="the field or column to restore (default text)")
+    corpus.add_argument("--format", choices=("jsonl", "parquet", "dataset", "text"), help="the input's format (default: from IN)")
+    corpus.add_argument("--split", help="the split of a saved DatasetDict")
+    corpus.add_argument("--shard-size", type=_positive, metavar="N",
+                        help="records a shard (default 64; for one text file 8 blocks of about 16 K characters)")
+    corpus.add_argument("--jobs", type=_positive, default=1, metavar="N",
+                        help="worker processes (or Ray actors), each with its own model (default 1)")
+    corpus.add_argument("--threads", type=_positive, metavar="N", help="torch threads a worker (default: cores / jobs)")
+    corpus.add_argument("--engine", choices=("pool", "ray"), default="pool",
+                        help="pool: processes on this machine (default); ray: Ray Data actors")
+    corpus.add_argument("--ray-address", metavar="ADDR", help="Ray cluster to join (default: a local Ray instance)")
+    corpus.add_argument("--no-progress", action="store_true", help="no progress bar (none either when stderr is not a terminal)")
+    model_options(corpus)
+    corpus.set_defaults(command=_fix_corpus)
+
     detect = commands.add_parser("detect", help="say how likely a text is spun, and where")
     input_options(detect)
     detect.add_argument("--json", action="store_true", help="print the probability and the suspected spans as JSON")
@@ -208,6 +228,28 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fix_corpus(args: argparse.Namespace) -> int:
+    from restore.batch import CorpusError, fix_corpus
+    from restore.restorer import ModelLoadError, ModelNotFoundError
+
+    _quiet_transformers()
+    try:
+        summary = fix_corpus(
+            args.input, args.output, text_field=args.text_field, fmt=args.format, split=args.split,
+            shard_size=args.shard_size, jobs=args.jobs, engine=args.engine, model=args.model, device=args.device,
+            dtype=args.dtype, threads=args.threads, progress=False if args.no_progress else None,
+            ray_address=args.ray_address,
+        )
+    except (ModelNotFoundError, ModelLoadError) as e:
+        raise CLIError(str(e), EXIT_MODEL) from None
+    except CorpusError as e:
+        raise CLIError(str(e)) from None
+    except OSError as e:
+        raise CLIError(f"{e.filename or 'fix-corpus'}: {e.strerror or e}") from None
+    print(summary.line())
+    return 0
+
+
 def render_diff(text: str, edits: Sequence[Edit], color: bool, final_newline: bool = True) -> str:
     """``text`` with each edit shown in place: struck red before, green after (ANSI), or
     ``[-before-]{+after+}`` (wdiff style) without colour; ending in a line break if
@@ -247,6 +289,13 @@ def _quiet_transformers() -> None:
     first imported; set before, so a missing model stays fast)."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def _positive(value: str) -> int:
+    """A whole number of at least 1 (``--jobs``, ``--shard-size``, ``--threads``)."""
+    if not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return int(value)
 
 
 def _byte_count(value: str) -> int:
