@@ -1,4 +1,5 @@
-"""Command line: ``restore fix``, ``restore explain``, ``restore detect``, ``restore spin``, ``restore serve``.
+"""Command line: ``restore fix``, ``restore explain``, ``restore detect``, ``restore spin``, ``restore serve``,
+``restore fix-corpus``.
 
 A thin layer over the library.  Errors the user can act on print one line,
 ``restore error: ...``, on stderr and exit non-zero: 1 for input and output problems (a
