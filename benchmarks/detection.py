@@ -225,7 +225,6 @@ def main(argv: list[str] | None = None) -> dict:
     for system in args.systems:
         if system == "restore":
             run, restorer = restore_detector(args.model)
-            calibration = restorer._detect_calibration if getattr(restorer, "_detect_calibration", None) else None
         elif system == "lookup-pps":
             phrases = [f for forms in tortured_phrases(shared_dir(args.shared)).values() for f in forms]
             run = lookup_detector(PhraseLookup(phrases))
@@ -234,9 +233,12 @@ def main(argv: list[str] | None = None) -> dict:
 
             run = lookup_detector(TableLookup(Path(args.model) if args.model else DEFAULT_MODEL_DIR))
         result["systems"][system] = score_system(system, suites, run)
+        if system == "restore":
+            calibration = getattr(restorer, "_detect_calibration", None)
         print(system, json.dumps({k: v for k, v in result["systems"][system].items()}, default=str)[:600], file=sys.stderr)
     if calibration is not None:
-        result["calibration"] = {"file": "restore/models/default/detect.json", "about": calibration.info.get("about", "")}
+        result["calibration"] = {"file": f"{args.model or 'restore/models/default'}/detect.json",
+                                 "about": calibration.info.get("about", "the default rule (no detect.json)")}
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "detection.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     section = render_section(result)

@@ -2,12 +2,12 @@
 
 The document probability is a logistic regression of :data:`restore.detection.DOCUMENT_FEATURES`
 on held-out news paragraphs that no benchmark suite holds (:func:`benchmarks.suites.dev_paragraphs`,
-as ``training.calibrate --dev_news`` draws them): each paragraph spun with a training profile
-(``news`` and ``wordnet``, alternately; the benchmark's unseen profiles ``heldout`` and ``moby``
-never) against the same paragraphs unspun.  The span threshold is the one of
-:data:`THRESHOLDS` with the best span F0.5 (:func:`benchmarks.detection.span_scores`) on those
-spun paragraphs and on sentences of the whole dev pool with one phrase of the tortured list that
-training may use put in (:func:`benchmarks.suites.tortured_items`, its own seed), the suites'
+as ``training.calibrate --dev_news`` draws them), each spun with a training profile (:data:`PROFILES`
+in turn: varied spinners, so the fit leans on what any spinner leaves behind; the benchmark's unseen
+profiles ``heldout`` and ``moby`` never) against the same paragraphs unspun.  The span threshold is
+the one of :data:`THRESHOLDS` with the best span F0.5 (:func:`benchmarks.detection.span_scores`) on
+those spun paragraphs and on sentences of the whole dev pool with one phrase of the tortured list
+that training may use put in (:func:`benchmarks.suites.tortured_items`, its own seed), the suites'
 sentences excluded.
 
     python -m training.calibrate_detect                      # writes restore/models/default/detect.json
@@ -26,7 +26,7 @@ from benchmarks.detection import auroc, span_counts, span_scores
 from benchmarks.suites import dev_paragraphs, shared_dir, spun_item, tortured_items, tortured_phrases
 from restore.detection import DETECT_FILE, DOCUMENT_FEATURES, DetectCalibration, evidence_of
 
-PROFILES = ("news", "wordnet")
+PROFILES = ("news", "wordnet", "broad", "neighbours")
 """Training profiles the spun dev paragraphs are drawn with (never the benchmark's unseen ones)."""
 SEED = 4242  # the spinner seeds (the suites use benchmarks.suites.SEED + k)
 TORTURED_SEED = 11
@@ -70,7 +70,7 @@ def dev_data(shared: Path, paragraphs: int, sentences: int):
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(prog="python -m training.calibrate_detect", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default=None, help="model folder (default: the shipped one); detect.json is written there")
-    p.add_argument("--paragraphs", type=int, default=160, help="dev paragraphs (each spun and clean)")
+    p.add_argument("--paragraphs", type=int, default=200, help="dev paragraphs (each spun and clean)")
     p.add_argument("--sentences", type=int, default=120, help="dev sentences with a tortured phrase")
     p.add_argument("--shared", default=None, help="the shared data folder (default: as the benchmark finds it)")
     args = p.parse_args(argv)
