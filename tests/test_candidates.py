@@ -317,6 +317,38 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     assert json.loads((model / "config.json").read_text())["restore"]["min_confidence"] == again["min_confidence"]
 
 
+def test_the_card_shows_what_each_candidate_source_adds(tmp_path: Path) -> None:
+    from training import export
+
+    row = {"spin_removed": 0.2, "reachability": 0.5, "damage": 0.004}
+    report = {
+        "command": "python -m benchmarks.run --systems seq2seq seq2seq-ours", "started": "now",
+        "systems": {"seq2seq": {"status": "ok", "info": {}},
+                    "seq2seq-ours": {"status": "ok", "info": {"candidate_sources": "news+wordnet+tortured"}}},
+        "scores": {"news-unseen": {"seq2seq": row, "seq2seq-ours": {**row, "spin_removed": 0.05}},
+                   "clean": {"seq2seq": {"changed_share": 0.003}, "seq2seq-ours": {"changed_share": 0.002}}},
+    }
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report))
+    lines = export.ablation_lines(path)
+    assert lines[0] == "## Candidate sources\n"
+    assert "| suite | seq2seq (all) | seq2seq-ours (news+wordnet+tortured) |" in lines
+    assert "| news-unseen | 0.200 / 0.500 / 0.0040 | 0.050 / 0.500 / 0.0040 |" in lines
+    assert "| clean | changed 0.0030 | changed 0.0020 |" in lines
+    assert export.ablation_lines(tmp_path / "none.json") == []
+
+
+def test_calibration_news_units_take_one_profile_per_paragraph() -> None:
+    from training.calibrate import _paragraph_units, news_profile
+
+    paragraphs = [(f"p{k}", "The minister said the talks were over. Officials said more.") for k in range(40)]
+    profiles = {news_profile(pid, ("news", "broad")) for pid, _ in paragraphs}
+    assert profiles == {"news", "broad"}
+    clean, spun, ids = _paragraph_units(paragraphs, 80, ("news", "broad"))
+    assert len(clean) == 80 and ids[0] == ids[1] == "p0"
+    assert _paragraph_units(paragraphs, 80) == _paragraph_units(paragraphs, 80, ("news",))
+
+
 def test_units_are_restored_in_chunks_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     from training import calibrate
 

@@ -386,6 +386,43 @@ def _gate_words(best: dict) -> str:
             f"{best['evidence_confidence']} or above gets {alone}{whole})")
 
 
+ABLATION_REPORT = REPORT.parent / "ablation" / "report.json"
+"""The candidate-source ablation (``python -m benchmarks.run --systems seq2seq seq2seq-thesauri
+seq2seq-ours --output benchmarks/results/ablation``), which the card shows if present."""
+
+
+def ablation_lines(path: Path = ABLATION_REPORT) -> list[str]:
+    """What each candidate source adds: the seq2seq model with all its sources, and with some
+    taken out (same scorer and settings), from one ablation run."""
+    if not path.exists():
+        return []
+    report = json.loads(path.read_text())
+    systems = [s for s in ("seq2seq", "seq2seq-thesauri", "seq2seq-ours") if report.get("systems", {}).get(s, {}).get("status") == "ok"]
+    if len(systems) < 2:
+        return []
+    sources = {s: report["systems"][s].get("info", {}).get("candidate_sources", "all") for s in systems}
+    lines = [
+        "## Candidate sources\n",
+        f"One run of `{report.get('command', '')}` ({report.get('started', '')}): the same network, scorer and "
+        "settings, with the candidates of some sources taken out (`benchmarks.systems.ABLATIONS`). "
+        "Spin removed / reachability / damage:",
+        "",
+        "| suite | " + " | ".join(f"{s} ({sources[s]})" for s in systems) + " |",
+        "| --- |" + " --- |" * len(systems),
+    ]
+    for suite, rows in report.get("scores", {}).items():
+        cells = []
+        for s in systems:
+            row = rows.get(s, {})
+            if "spin_removed" in row and row.get("spin_removed") is not None:
+                reach = row.get("reachability")
+                cells.append(f"{_fmt(row['spin_removed'])} / {_fmt(reach) if reach is not None else '–'} / {_fmt(row.get('damage'), 4)}")
+            else:
+                cells.append(f"changed {_fmt(row.get('changed_share'), 4)}" if "changed_share" in row else "–")
+        lines.append(f"| {suite} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def _calibration_units(record: dict) -> str:
     """What ``training.calibrate`` restored, from its ``calibration.json`` record."""
     if "split" in record:  # before news units were added
@@ -395,7 +432,8 @@ def _calibration_units(record: dict) -> str:
             if record.get("news_from") == "benchmark dev paragraphs" else "held-out news units (validation and test splits)")
     return (
         f"{record['samples']} units of the pairs' validation split, {record.get('news_samples', 0)} {news} "
-        f"spun afresh with the news profile, "
+        f"spun afresh with the {' and '.join(record.get('news_profiles', ['news']))} "
+        f"profile{'s (one per paragraph)' if len(record.get('news_profiles', ['news'])) > 1 else ''}, "
         + (f"{record['tortured_samples']} held-out sentences with a phrase of the tortured list put in "
            "(sparse spin, built as the tortured suite but never from its sentences), "
            if record.get("tortured_samples") else "")
@@ -413,7 +451,7 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
     if not card.exists():
         raise SystemExit(f"restore error: no model card at {card}; export a run first")
     head = card.read_text()
-    for section in ("## Candidate tables", "## N-gram model", "## Calibration", "## Benchmark"):
+    for section in ("## Candidate tables", "## Candidate sources", "## N-gram model", "## Calibration", "## Benchmark"):
         head = head.split(section)[0]
     candidates = output / "candidates.json"
     if candidates.exists():
@@ -433,6 +471,7 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
                if info.get("spin_units") else "")
             + ".\n\n"
         )
+    head += "\n".join(ablation_lines()) + ("\n" if ablation_lines() else "")
     ngram = output / "ngram.json"
     if ngram.exists():
         info = json.loads(ngram.read_text())
