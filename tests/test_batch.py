@@ -43,7 +43,8 @@ def records(n: int) -> list[dict]:
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    lines = [json.dumps(r, ensure_ascii=False) for r in rows]
+    """JSONL with escapes, spacing and a number literal that a JSON round trip would not keep."""
+    lines = [json.dumps(r, ensure_ascii=True, indent=None, separators=(" ,", " :"))[:-1] + ', "price": 1.50 }' for r in rows]
     lines.insert(9, "")  # a blank line is not a record
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -103,7 +104,15 @@ def test_two_worker_processes_lose_nothing(tmp_path: Path, tiny_model_dir: Path,
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.decode().startswith("restored 30 records (") and proc.stderr == b""  # no bar off a terminal
     rows_out = read_out(out)
-    assert_no_loss(rows, rows_out, tiny)
+    assert_no_loss([dict(r, price=1.5) for r in rows], rows_out, tiny)
+    lines_in = [line for line in src.read_text(encoding="utf-8").splitlines() if line]
+    lines_out = [line for p in sorted(out.glob("shard-*.jsonl")) for line in p.read_text(encoding="utf-8").splitlines()]
+    for a, b, row in zip(lines_in, lines_out, rows_out):  # every byte outside the text's value as read
+        if ERROR_FIELD in row:
+            assert b == a[:-1] + f', "{ERROR_FIELD}": {json.dumps(row[ERROR_FIELD])}}}'
+        else:
+            old_text = json.loads(a)["text"]
+            assert b.replace(json.dumps(row["text"], ensure_ascii=False), "T") == a.replace(json.dumps(old_text), "T")
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["records"], summary["failures"], summary["shards"], summary["jobs"]) == (30, 3, 8, 2)
     assert summary["words"] == sum(len(r["text"].split()) for r in rows if isinstance(r.get("text"), str))
@@ -223,8 +232,11 @@ def test_a_record_that_fails_to_restore_is_kept_and_counted(tmp_path: Path) -> N
     spec = {"kind": "jsonl", "path": str(src), "start": 0, "end": src.stat().st_size, "first": 0, "count": 3}
     entry = restore_shard(Failing(), spec, "text", str(tmp_path), "shard-00000.jsonl")
     assert entry["failures"] == 1 and entry["failed"] == [{"index": 1, "error": "RuntimeError: the model fell over"}]
-    assert read_out(tmp_path) == [{"id": 1, "text": "A"}, {"id": 2, "text": "BOOM", ERROR_FIELD: "RuntimeError: the model fell over"},
-                                  {"id": 3, "text": "C"}]
+    assert read_out(tmp_path) == [
+        {"id": 1, "text": "A", "price": 1.5},
+        {"id": 2, "text": "BOOM", "price": 1.5, ERROR_FIELD: "RuntimeError: the model fell over"},
+        {"id": 3, "text": "C", "price": 1.5},
+    ]
 
 
 def test_ray_engine_writes_what_the_pool_writes(tmp_path: Path, tiny_model_dir: Path) -> None:

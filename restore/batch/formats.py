@@ -8,7 +8,7 @@ records with :func:`read_shard`.  Records come back as a :class:`Batch`, restore
 written whole to one file with :func:`write_shard`:
 
 - ``jsonl``: one JSON object a line (blank lines are not records); written as JSONL, each
-  object's keys in their order, the text field replaced, every other value as read.
+  line byte for byte as read but for the text field's value (where it changed) and the error.
 - ``parquet``: a ``.parquet`` file, or a folder of them (in name order); written as Parquet with
   the input's schema, the text column replaced and every other column as read.
 - ``dataset``: a ``datasets`` dataset saved with ``save_to_disk`` (``--split`` picks one of a
@@ -27,6 +27,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ class Batch:
     rows: list[dict] | None = None
     table: Any = None
     reason: list[str | None] | None = None  # why a record cannot be restored, read time
+    raw: list[str] | None = None  # JSONL input: each record's line as read, without its line break
 
 
 def detect_format(path: Path) -> str:
@@ -121,6 +123,10 @@ def with_restored(batch: Batch, text_field: str, texts: list[Any], errors: list[
             j = table.schema.get_field_index(ERROR_FIELD)
             return Batch(texts, table=table.set_column(j, ERROR_FIELD, column))
         return Batch(texts, table=table.append_column(ERROR_FIELD, column))
+    if batch.raw is not None:
+        lines = [_splice(line, text_field, old, text, error)
+                 for line, old, text, error in zip(batch.raw, batch.texts, texts, errors)]
+        return Batch(texts, raw=lines)
     rows = []
     for row, text, error in zip(batch.rows, texts, errors):
         row = dict(row)
@@ -140,6 +146,8 @@ def write_shard(batch: Batch, path: Path) -> str:
         buffer = io.BytesIO()
         pq.write_table(batch.table, buffer)
         data = buffer.getvalue()
+    elif batch.raw is not None:
+        data = "".join(line + "\n" for line in batch.raw).encode("utf-8")
     else:
         data = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in batch.rows).encode("utf-8")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -197,11 +205,52 @@ def _read_jsonl(spec: dict, text_field: str) -> Batch:
     with open(spec["path"], "rb") as f:
         f.seek(spec["start"])
         data = f.read(spec["end"] - spec["start"])
-    rows = [json.loads(line) for line in data.splitlines() if line.strip()]
+    raw = [line.decode("utf-8").rstrip("\r") for line in data.split(b"\n") if line.strip()]
+    rows = [json.loads(line) for line in raw]
     if len(rows) != spec["count"]:
         raise CorpusError(f"{spec['path']} changed while it was read (a shard has {len(rows)} records, not {spec['count']})")
     texts = [row.get(text_field) for row in rows]
-    return Batch(texts, rows=rows, reason=[_reason(row, text_field) for row in rows])
+    return Batch(texts, rows=rows, reason=[_reason(row, text_field) for row in rows], raw=raw)
+
+
+_DECODER = json.JSONDecoder()
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _splice(line: str, text_field: str, old: Any, new: Any, error: str | None) -> str:
+    """JSON object ``line`` with the value of ``text_field`` replaced by ``new`` (where it
+    changed) and ``ERROR_FIELD`` set to ``error`` (if any); every other byte stays as read."""
+    if error is None and new == old:
+        return line
+    spans, close = _field_spans(line)
+    edits: list[tuple[int, int, str]] = []
+    if error is None and text_field in spans:
+        edits.append((*spans[text_field], json.dumps(new, ensure_ascii=False)))
+    if error is not None:
+        message = json.dumps(error, ensure_ascii=False)
+        if ERROR_FIELD in spans:
+            edits.append((*spans[ERROR_FIELD], message))
+        else:
+            edits.append((close, close, f"{', ' if spans else ''}{json.dumps(ERROR_FIELD)}: {message}"))
+    for start, end, text in sorted(edits, reverse=True):
+        line = line[:start] + text + line[end:]
+    return line
+
+
+def _field_spans(line: str) -> tuple[dict[str, tuple[int, int]], int]:
+    """(start, end) of each top-level value of JSON object ``line`` by key (the last of a key
+    given twice, as ``json.loads`` keeps it), and where its closing brace is."""
+    spans: dict[str, tuple[int, int]] = {}
+    i = _WS.match(line, _WS.match(line, 0).end() + 1).end()  # past "{"
+    while line[i] != "}":
+        key, i = _DECODER.raw_decode(line, i)
+        i = _WS.match(line, _WS.match(line, i).end() + 1).end()  # past ":"
+        _, end = _DECODER.raw_decode(line, i)
+        spans[key] = (i, end)
+        i = _WS.match(line, end).end()
+        if line[i] == ",":
+            i = _WS.match(line, i + 1).end()
+    return spans, i
 
 
 def _reason(row: dict, text_field: str) -> str | None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 
+from restore.batch.formats import CorpusError
 from restore.batch.job import ModelSpec, Results, Task, restore_shard
 
 _restorer = None  # the worker's restorer, loaded by _start
@@ -37,7 +39,14 @@ def run_pool(tasks: list[Task], model: ModelSpec, text_field: str, out_dir: str,
                     running[pool.submit(_work, spec, text_field, out_dir, name)] = index
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    yield running.pop(future), future.result()
+                    try:
+                        entry = future.result()
+                    except BrokenProcessPool:
+                        raise CorpusError(
+                            "a worker process died (out of memory? try fewer --jobs or a smaller --shard-size); "
+                            "run again to resume"
+                        ) from None
+                    yield running.pop(future), entry
         finally:
             for future in running:
                 future.cancel()
