@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from restore import cli
 from restore.batch import ERROR_FIELD, CorpusError, fix_corpus
-from restore.batch.job import restore_shard
+from restore.batch.job import ModelSpec, restore_shard
 from restore.restorer import Restorer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -290,3 +291,21 @@ def test_errors_are_one_line(args: list[str], status: int, fragment: str, tmp_pa
         assert cli.main(["fix-corpus", *args]) == status
     err = capsys.readouterr().err
     assert err.startswith("restore error: ") and err.count("\n") == 1 and fragment in err, err
+
+
+class _DyingModel(ModelSpec):
+    """A worker whose process dies while it loads the model (as one killed for memory would)."""
+
+    def load(self):
+        os._exit(9)
+
+
+def test_a_worker_that_dies_is_one_line_and_the_job_resumable(tmp_path: Path) -> None:
+    from restore.batch.pool import run_pool
+
+    src = write_jsonl(tmp_path / "in.jsonl", records(4))
+    spec = {"kind": "jsonl", "path": str(src), "start": 0, "end": src.stat().st_size, "first": 0, "count": 4}
+    tasks = [(0, spec, "shard-00000.jsonl"), (1, spec, "shard-00001.jsonl")]
+    with pytest.raises(CorpusError, match="a worker process died .*run again to resume"):
+        list(run_pool(tasks, _DyingModel(), "text", str(tmp_path), jobs=2))
+    assert not list(tmp_path.glob("shard-*"))
