@@ -1,6 +1,6 @@
 """Where a model's misses come from, gold span by gold span.
 
-    python -m benchmarks.diagnose [--model restore/models/default] [--suite news-unseen] [--limit 0]
+    python -m benchmarks.diagnose [--model restore/models/default] [--suite news-unseen] [--limit 0] [--nbest 5]
 
 Every spun suite knows where its spinner changed words (``Item.gold``, :mod:`benchmarks.suites`).
 Each item is restored as ``restore.fix`` restores a text (chosen as one document), and each gold
@@ -15,7 +15,10 @@ span is sorted:
 * ``unreachable``: the right replacement was not among the proposals at all.
 
 It also counts the edits made on words the spinner left alone (``false edits``), and how the
-confidences of the rejected right answers spread.  Needs a model whose editor has ``proposals``
+confidences of the rejected right answers spread.  With ``--nbest N`` the decoder's N likeliest
+replacements of every doubted run join the proposals (``Seq2SeqEditor.nbest``), and the table
+also says how many of the spans no table candidate restores have their original among them
+(``in the decoder's n-best``).  Needs a model whose editor has ``proposals``
 and ``choose_document`` (:class:`restore.model.editor.Seq2SeqEditor`).  Writes nothing; prints a
 table.
 """
@@ -55,6 +58,10 @@ def diagnose(restorer: Restorer, items: list[Item], progress: bool = False) -> d
             for span in inside:
                 a, z, _ = span
                 right = [e.confidence for e in proposed if restores(e, span, job.text, inside)]
+                if not any(e.source != "generated" and restores(e, span, job.text, inside) for e in proposed):
+                    counts["no table candidate"] += 1
+                    counts["in the decoder's n-best"] += any(
+                        e.source == "generated" and restores(e, span, job.text, inside) for e in proposed)
                 if any(restores(e, span, job.text, inside) for e in made):
                     counts["restored"] += 1
                 elif any(e.start < z and a < e.end for e in made):
@@ -66,7 +73,8 @@ def diagnose(restorer: Restorer, items: list[Item], progress: bool = False) -> d
                     counts["unreachable"] += 1
             counts["false edits"] += sum(not any(e.start < z and a < e.end for a, z, _ in inside) for e in made)
     return {**{o: counts[o] for o in OUTCOMES}, "gold spans": sum(counts[o] for o in OUTCOMES),
-            "false edits": counts["false edits"], "rejected confidences": rejected}
+            "false edits": counts["false edits"], "no table candidate": counts["no table candidate"],
+            "in the decoder's n-best": counts["in the decoder's n-best"], "rejected confidences": rejected}
 
 
 def report(found: dict) -> str:
@@ -74,7 +82,13 @@ def report(found: dict) -> str:
     total = max(1, found["gold spans"])
     lines = ["| gold spans | count | share |", "| --- | --- | --- |"]
     lines += [f"| {o} | {found[o]:,} | {found[o] / total:.1%} |" for o in OUTCOMES]
-    lines += [f"| (false edits on words the spinner left alone) | {found['false edits']:,} | |", ""]
+    lines += [f"| (false edits on words the spinner left alone) | {found['false edits']:,} | |"]
+    if found.get("in the decoder's n-best"):
+        untabled = found["no table candidate"]
+        lines.append(f"| (no table candidate restores it) | {untabled:,} | {untabled / total:.1%} |")
+        lines.append(f"| (of those, the original is in the decoder's n-best) | {found['in the decoder' + chr(39) + 's n-best']:,} | "
+                     f"{found['in the decoder' + chr(39) + 's n-best'] / max(1, untabled):.1%} |")
+    lines.append("")
     rejected = found["rejected confidences"]
     if rejected:
         spread = ", ".join(f"≥ {q}: {sum(c >= q for c in rejected):,}" for q in CONFIDENCE_STEPS)
@@ -88,13 +102,21 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--suite", default="news-unseen", choices=SPUN_SUITES, help="spun suite to diagnose")
     parser.add_argument("--limit", type=int, default=0, help="first N items only (0: all)")
     parser.add_argument("--shared", default=None, help="the shared data folder (default: as benchmarks.run)")
+    parser.add_argument("--nbest", type=int, default=0,
+                        help="the decoder's N likeliest replacements join the proposals (0: the model's own setting)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.nbest < 0:
+        parser.error("--nbest must be 0 or more")
     suite = build_suites([args.suite], shared=args.shared)[0]
     items = suite.items[: args.limit] if args.limit else suite.items
     restorer = Restorer.from_pretrained(args.model)
     if not callable(getattr(restorer.editor, "proposals", None)) or not callable(getattr(restorer.editor, "choose_document", None)):
         parser.error(f"{args.model}: its editor cannot list its proposals (proposals, choose_document); use a seq2seq model")
+    if args.nbest:
+        if restorer.editor.candidates is None or not getattr(restorer.editor, "echo", False):
+            parser.error(f"{args.model}: --nbest needs candidate tables and an echo-format model")
+        restorer.editor.nbest = args.nbest
     found = diagnose(restorer, items, progress=not args.no_progress)
     print(f"{args.suite} ({len(items)} items), model {args.model}\n")
     print(report(found))

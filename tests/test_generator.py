@@ -121,3 +121,24 @@ def test_an_old_scorer_reads_its_features_whatever_was_added_after_it(model_with
 def test_nbest_needs_tables() -> None:
     with pytest.raises(ValueError, match="nbest"):
         Seq2SeqEditor(model=None, tokenizer=None, nbest=3)  # refused before the model is touched
+
+
+def test_diagnose_counts_originals_in_the_decoders_nbest_where_no_table_has_them(
+        model_with_tables: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks.diagnose import diagnose, report
+    from benchmarks.suites import Item
+    from restore import Restorer
+
+    restorer = Restorer.from_pretrained(model_with_tables, rounds=1)
+    editor = restorer.editor
+    editor.candidate_keep_threshold, editor.nbest = 0.5, 3
+    text = "Officials mentioned an information convention."
+    doubting(editor, text, ("mentioned", "information convention"), monkeypatch)
+    # the decoder's n-best for the unit's two doubted runs: the original of the second, not of the first
+    monkeypatch.setattr(editor, "_nbest", lambda units, *rest: [
+        {(1, 2): {("told",): -2.0}, (3, 5): {("news", "conference"): -0.5, ("press", "room"): -1.5}} for _ in units])
+    gold = ((10, 19, "said"), (20, 45, "a news conference"))  # the spinner took the article into its span
+    found = diagnose(restorer, [Item("u", text, "Officials said a news conference.", gold)])
+    assert found["gold spans"] == 2
+    assert found["no table candidate"] == 1 and found["in the decoder's n-best"] == 1  # the table knows "said"
+    assert "| (of those, the original is in the decoder's n-best) | 1 | 100.0% |" in report(found)
