@@ -14,7 +14,7 @@ flags tortured phrases: ``lookup-pps``, whole-word matches of the tortured forms
 list that training may use (the list the ``tortured`` suite is built from, so a circular upper
 bound there), and ``lookup-tables``, runs of words that the model's inverted spinner tables
 (``candidates.tsv.gz``) say are more likely spun than genuine.  A lookup's document score is its
-matches per word.  Writes ``benchmarks/results/detection.json`` and ``detection.md`` and puts
+matches per word.  ``--limit`` and ``--merge`` run it in parts.  Writes ``benchmarks/results/detection.json`` and ``detection.md`` and puts
 the section into ``report.md`` (:func:`include_section`; ``benchmarks.report`` does the same
 whenever it writes the report).
 """
@@ -171,20 +171,20 @@ def lookup_detector(lookup):
 def render_section(result: dict) -> str:
     """The report's markdown section for ``detection.json``."""
     lines = [BEGIN, "## Detection", "",
-             f"`python -m benchmarks.detection{' --quick' if result['quick'] else ''}` — {result['started']}. "
+             f"`python -m benchmarks.detection` — {result['started']}; units per suite in the table. "
              "Document AUROC: each spun unit against the clean original of the same unit (in brackets: "
              "against the `clean` suite). Spans: a suspected span is right if it overlaps a gold spun span; "
              "P/R/F0.5 over the suite's spun units; false spans per 100 words of the clean originals. "
              "`lookup-pps`: the Problematic Paper Screener's tortured forms that training may use (the "
              "list the `tortured` suite is built from: circular there); `lookup-tables`: the model's "
              "inverted spinner tables, where spun is likelier than genuine.", "",
-             "| suite | system | AUROC (vs clean suite) | span P | span R | span F0.5 | false spans /100 clean words |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "| suite | units | system | AUROC (vs clean suite) | span P | span R | span F0.5 | false spans /100 clean words |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for suite in SPUN_SUITES:
         for system in SYSTEMS:
             r = result["systems"].get(system, {}).get(suite)
             if r:
-                lines.append(f"| {suite} | {system} | {r['auroc']:.3f} ({r['auroc_vs_clean']:.3f}) | "
+                lines.append(f"| {suite} | {r['units']} | {system} | {r['auroc']:.3f} ({r['auroc_vs_clean']:.3f}) | "
                              f"{r['precision']:.1%} | {r['recall']:.1%} | {r['f0.5']:.1%} | "
                              f"{r['clean_spans_per_100_words']:.2f} |")
     calib = result.get("calibration") or {}
@@ -216,11 +216,24 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--model", default=None, help="model folder (default: the shipped one)")
     p.add_argument("--output", type=Path, default=RESULTS, help="folder for detection.json (default: %(default)s)")
     p.add_argument("--shared", default=None, help="the shared data folder")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="the first N units of each suite")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the other suites' scores of the existing detection.json (runs in parts, each short)")
     args = p.parse_args(argv)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     suites = {s.name: s for s in build_suites(args.suites, quick=args.quick, shared=args.shared)}
+    for suite in suites.values():
+        if args.limit:
+            suite.items = suite.items[: args.limit]
+            suite.params["limit"] = args.limit
     result: dict = {"quick": args.quick, "started": started, "suites": {n: s.signature() for n, s in suites.items()},
                     "systems": {}}
+    previous = args.output / "detection.json"
+    if args.merge and previous.is_file():
+        old = json.loads(previous.read_text(encoding="utf-8"))
+        result["suites"] = {**old["suites"], **result["suites"]}
+        result["systems"] = {name: {k: v for k, v in scores.items() if k not in suites}
+                             for name, scores in old["systems"].items()}
     calibration = None
     for system in args.systems:
         if system == "restore":
@@ -232,7 +245,7 @@ def main(argv: list[str] | None = None) -> dict:
             from restore.restorer import DEFAULT_MODEL_DIR
 
             run = lookup_detector(TableLookup(Path(args.model) if args.model else DEFAULT_MODEL_DIR))
-        result["systems"][system] = score_system(system, suites, run)
+        result["systems"][system] = {**result["systems"].get(system, {}), **score_system(system, suites, run)}
         if system == "restore":
             calibration = getattr(restorer, "_detect_calibration", None)
         print(system, json.dumps({k: v for k, v in result["systems"][system].items()}, default=str)[:600], file=sys.stderr)

@@ -34,10 +34,10 @@ def test_phrase_lookup_whole_words_any_case() -> None:
 
 
 def test_section_goes_into_the_report_once() -> None:
-    result = {"quick": True, "started": "now", "systems": {"restore": {"news": {
+    result = {"quick": True, "started": "now", "systems": {"restore": {"news": {"units": 3,
         "auroc": 0.99, "auroc_vs_clean": 0.98, "precision": 0.9, "recall": 0.5, "f0.5": 0.8,
         "clean_spans_per_100_words": 1.0}}}}
     section = render_section(result)
-    assert section.startswith(BEGIN) and section.endswith(END) and "| news | restore | 0.990 (0.980) |" in section
+    assert section.startswith(BEGIN) and section.endswith(END) and "| news | 3 | restore | 0.990 (0.980) |" in section
     once = include_section("# report\n", section)
     assert include_section(once, section) == once and once.count(BEGIN) == 1
