@@ -223,6 +223,8 @@ def _serve(args: argparse.Namespace) -> int:
         from restore.serve import create_app
     except ImportError as e:
         raise CLIError(f"restore serve needs the serve extra: pip install 'restore[serve]' ({e.name} is missing)") from None
+    if args.max_bytes < 1:
+        raise CLIError("serve needs a request limit: --max-bytes must be at least 1", EXIT_USAGE)
     restorer = _load_restorer(args)
     print(f"restore: serving on http://{args.host}:{args.port}/ (Ctrl+C stops)", file=sys.stderr)
     uvicorn.run(create_app(restorer, max_bytes=args.max_bytes), host=args.host, port=args.port, log_level="warning")

@@ -104,3 +104,11 @@ def test_requests_from_threads_share_one_model(client) -> None:
     with ThreadPoolExecutor(3) as pool:
         answers = list(pool.map(lambda t: client.post("/api/fix", json={"text": t}).json()["text"], texts))
     assert answers[0] == answers[2] and answers[1] != answers[0]
+
+
+def test_cli_serve_refuses_no_limit() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "restore", "serve", "--max-bytes", "0"], capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.startswith("restore error: ") and len(out.stderr.splitlines()) == 1
