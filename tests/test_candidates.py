@@ -93,6 +93,19 @@ def test_an_editor_can_draw_on_fewer_sources_for_an_ablation(tiny_model_dir: Pat
         "Officials said an information convention in the capital.")
 
 
+def test_the_broad_and_neighbour_sources_reach_what_the_narrow_tables_miss() -> None:
+    narrow = Channel.from_profiles(["news", "tortured"])
+    broad, near = Channel.from_profiles(["broad"]), Channel.from_profiles(["neighbours"])
+
+    def sources(channel: Channel, spun: str) -> set[str]:
+        return {c.source for c in channel.candidates.get(tuple(spun.split()), ())}
+
+    assert "big" in sources(broad, "huge")  # a satellite adjective reaches its head (similar-to)
+    assert "help" in sources(broad, "assist") and "concerning" in sources(near, "regarding")
+    assert "concerning" not in sources(narrow, "regarding")
+    assert not sources(broad, "billion") and not sources(near, "billion") and not sources(near, "pct")
+
+
 def test_load_refuses_a_foreign_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.tsv.gz"
     with gzip.open(path, "wt") as f:
