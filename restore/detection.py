@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from restore.edits import Edit, shift
+from restore.model.gates import most_confident
 
 if TYPE_CHECKING:
     from restore.restorer import Restorer
@@ -229,18 +230,6 @@ def _ngram_scores(ngram, unit: str) -> list[float]:
 
     words = ngram_words(unit)
     return [score for score, *_ in ngram.model.full_scores(" ".join(words), bos=True, eos=False)][: len(words)]
-
-
-def most_confident(edits: list[Edit], min_confidence: float) -> list[Edit]:
-    """Edits at or above ``min_confidence``, the more confident first where they overlap (as
-    the gates count them); sorted by position."""
-    chosen: list[Edit] = []
-    for e in sorted(edits, key=lambda e: -e.confidence):
-        if e.confidence < min_confidence:
-            break
-        if all(e.end <= c.start or c.end <= e.start for c in chosen):
-            chosen.append(e)
-    return sorted(chosen, key=lambda e: e.start)
 
 
 def _word_flags(unit: str) -> list[bool]:
