@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -31,7 +32,18 @@ PROFILE_MIX: dict[str, float] = {"news": 0.55, "wordnet": 0.25, "tortured": 0.20
 RATE_SCALES: tuple[float, ...] = (0.5, 0.75, 1.0, 1.0, 1.25, 1.5)
 """A document's rate is its profile's default times one of these (capped at 1)."""
 
-CORPORA = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+def _default_corpora() -> Path:
+    """The shared corpora as the benchmark finds its data: ``$RESTORE_SHARED``, ``../shared`` beside
+    the repository, ``/work/shared``; the first that holds a ``corpora`` folder (else ``../shared``'s,
+    which the error messages then name)."""
+    beside = Path(__file__).resolve().parent.parent.parent / "shared"
+    for root in (os.environ.get("RESTORE_SHARED"), beside, "/work/shared"):
+        if root and (Path(root) / "corpora").is_dir():
+            return Path(root) / "corpora"
+    return beside / "corpora"
+
+
+CORPORA = _default_corpora()
 # source name -> (file under CORPORA, sample_by, group).  Blank lines separate documents.
 DEFAULT_SOURCES: dict[str, tuple[str, str, str]] = {
     "ungdc-1": ("ungdc/un-general-debate-part1.txt.gz", "paragraph", "ungdc"),
