@@ -57,11 +57,11 @@ def diagnose(restorer: Restorer, items: list[Item], progress: bool = False) -> d
             inside = [(a - lo, z - lo, clean) for a, z, clean in item.gold if lo <= a and z <= hi]
             for span in inside:
                 a, z, _ = span
-                right = [e.confidence for e in proposed if restores(e, span, job.text, inside)]
-                if not any(e.source != "generated" and restores(e, span, job.text, inside) for e in proposed):
+                restoring = [e for e in proposed if restores(e, span, job.text, inside)]
+                right = [e.confidence for e in restoring]
+                if all(e.source == "generated" for e in restoring):
                     counts["no table candidate"] += 1
-                    counts["in the decoder's n-best"] += any(
-                        e.source == "generated" and restores(e, span, job.text, inside) for e in proposed)
+                    counts["in the decoder's n-best"] += bool(restoring)
                 if any(restores(e, span, job.text, inside) for e in made):
                     counts["restored"] += 1
                 elif any(e.start < z and a < e.end for e in made):
@@ -83,11 +83,11 @@ def report(found: dict) -> str:
     lines = ["| gold spans | count | share |", "| --- | --- | --- |"]
     lines += [f"| {o} | {found[o]:,} | {found[o] / total:.1%} |" for o in OUTCOMES]
     lines += [f"| (false edits on words the spinner left alone) | {found['false edits']:,} | |"]
-    if found.get("in the decoder's n-best"):
+    in_nbest = found.get("in the decoder's n-best")
+    if in_nbest:
         untabled = found["no table candidate"]
         lines.append(f"| (no table candidate restores it) | {untabled:,} | {untabled / total:.1%} |")
-        lines.append(f"| (of those, the original is in the decoder's n-best) | {found['in the decoder' + chr(39) + 's n-best']:,} | "
-                     f"{found['in the decoder' + chr(39) + 's n-best'] / max(1, untabled):.1%} |")
+        lines.append(f"| (of those, the original is in the decoder's n-best) | {in_nbest:,} | {in_nbest / max(1, untabled):.1%} |")
     lines.append("")
     rejected = found["rejected confidences"]
     if rejected:

@@ -110,9 +110,15 @@ class Suite:
         return "|".join(parts)
 
 
+def shared_roots() -> list[Path]:
+    """Where the shared data folder is looked for, in order: ``$RESTORE_SHARED``, ``../shared``
+    beside the repository, ``/work/shared``."""
+    return [Path(c) for c in (os.environ.get("RESTORE_SHARED"), REPO_ROOT.parent / "shared", "/work/shared") if c]
+
+
 def shared_dir(path: str | os.PathLike | None = None) -> Path:
-    """The shared data folder: ``path``, else ``$RESTORE_SHARED``, ``../shared``, ``/work/shared``."""
-    candidates = [path] if path else [os.environ.get("RESTORE_SHARED"), REPO_ROOT.parent / "shared", "/work/shared"]
+    """The shared data folder: ``path``, else the first of :func:`shared_roots` that holds the data."""
+    candidates = [path] if path else shared_roots()
     for c in candidates:
         if c and (Path(c) / NTREX).is_file():
             return Path(c)

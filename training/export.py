@@ -471,7 +471,8 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
                if info.get("spin_units") else "")
             + ".\n\n"
         )
-    head += "\n".join(ablation_lines()) + ("\n" if ablation_lines() else "")
+    ablation = ablation_lines()
+    head += "\n".join(ablation) + ("\n" if ablation else "")
     ngram = output / "ngram.json"
     if ngram.exists():
         info = json.loads(ngram.read_text())

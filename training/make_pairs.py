@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -33,14 +32,15 @@ RATE_SCALES: tuple[float, ...] = (0.5, 0.75, 1.0, 1.0, 1.25, 1.5)
 """A document's rate is its profile's default times one of these (capped at 1)."""
 
 def _default_corpora() -> Path:
-    """The shared corpora as the benchmark finds its data: ``$RESTORE_SHARED``, ``../shared`` beside
-    the repository, ``/work/shared``; the first that holds a ``corpora`` folder (else ``../shared``'s,
-    which the error messages then name)."""
-    beside = Path(__file__).resolve().parent.parent.parent / "shared"
-    for root in (os.environ.get("RESTORE_SHARED"), beside, "/work/shared"):
-        if root and (Path(root) / "corpora").is_dir():
-            return Path(root) / "corpora"
-    return beside / "corpora"
+    """The shared corpora where the benchmark finds its data (:func:`benchmarks.suites.shared_roots`):
+    the first root that holds a ``corpora`` folder, else ``../shared``'s, which the error messages
+    then name."""
+    from benchmarks.suites import shared_roots
+
+    for root in shared_roots():
+        if (root / "corpora").is_dir():
+            return root / "corpora"
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
 
 
 CORPORA = _default_corpora()

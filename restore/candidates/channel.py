@@ -47,16 +47,23 @@ ABBREVIATIONS = frozenset(
 """Abbreviations a candidate never expands (``pct`` stays ``pct``, ``yr`` stays ``yr``)."""
 
 
+def _quantities(words: tuple[str, ...]) -> list[str]:
+    """The quantity words among ``words``, plurals as their singular (``millions``), sorted."""
+    found = []
+    for w in words:
+        if w in QUANTITY_WORDS:
+            found.append(w)
+        elif w.endswith("s") and w[:-1] in QUANTITY_WORDS:
+            found.append(w[:-1])
+    return sorted(found)
+
+
 def changes_quantity(spun: tuple[str, ...], clean: tuple[str, ...]) -> bool:
     """True if restoring ``spun`` to ``clean`` (normalised words) would change a quantity
     (``billion`` -> ``million``, ``dozen`` -> ``twelve``) or expand an abbreviation."""
-    def quantities(words: tuple[str, ...]) -> list[str]:
-        return sorted(w[:-1] if w.endswith("s") and w[:-1] in QUANTITY_WORDS else w
-                      for w in words if w in QUANTITY_WORDS or (w.endswith("s") and w[:-1] in QUANTITY_WORDS))
-
     if any(w in ABBREVIATIONS for w in spun) and not any(w in ABBREVIATIONS for w in clean):
         return True
-    return quantities(spun) != quantities(clean)
+    return _quantities(spun) != _quantities(clean)
 
 
 def _logit(p: float) -> float:

@@ -161,11 +161,11 @@ class Seq2SeqEditor:
                 f"the candidate scorer was fitted with an n-gram model ({NGRAM_FILE}), but none was given: "
                 f"put the model's {NGRAM_FILE} back beside it, or run training.calibrate again without one"
             )
-        if candidates is not None and lm is None:
-            lm = CmuTrigramLM()
-        self.reader = Decoder(candidates, lm) if candidates is not None else None
-        self.features = CandidateFeatures(candidates, self.reader, ngram) if candidates is not None else None
         self.ngram = ngram
+        self.reader: Decoder | None = None
+        self.features: CandidateFeatures | None = None
+        if candidates is not None:
+            self.use_candidates(candidates, lm)
         self.max_length = min(int(model.config.max_position_embeddings) - 2, 256)
         # The decoder's learned positions end at max_position_embeddings; the start token takes one.
         self.max_new_tokens = int(model.config.max_position_embeddings) - 1
@@ -202,11 +202,14 @@ class Seq2SeqEditor:
             kwargs["ngram"] = NgramLM(path) if path else None
         return cls(model, tokenizer, device=device, batch_size=batch_size, **kwargs)
 
-    def use_candidates(self, candidates: Channel) -> "Seq2SeqEditor":
-        """Draw candidates from ``candidates`` from now on (same scorer, language models and
-        settings: for ablations, e.g. :meth:`Channel.restricted`); returns self."""
+    def use_candidates(self, candidates: Channel, lm=None) -> "Seq2SeqEditor":
+        """Draw candidates from ``candidates`` from now on (same scorer, n-gram model and
+        settings: for ablations, e.g. :meth:`Channel.restricted`), read with ``lm`` (default:
+        the word language model already in use, else :class:`CmuTrigramLM`); returns self."""
+        if lm is None:
+            lm = self.reader.lm if self.reader is not None else CmuTrigramLM()
         self.candidates = candidates
-        self.reader = Decoder(candidates, self.reader.lm if self.reader is not None else CmuTrigramLM())
+        self.reader = Decoder(candidates, lm)
         self.features = CandidateFeatures(candidates, self.reader, self.ngram)
         return self
 
