@@ -9,11 +9,13 @@ import pytest
 from restore.text import tokenize
 from training.make_pairs import (
     BENCHMARK_SOURCES,
+    PROFILE_MIX,
     TRAINING_PROFILES,
     MakePairsArgs,
     doc_id,
     is_benchmark_doc,
     make_pairs,
+    parse_profile_mix,
     plan,
     read_documents,
     sentence_spans,
@@ -74,7 +76,7 @@ def test_plans_mix_profiles_rates_and_clean_units():
     plans = [plan(doc_id("d", i), 0, 0.07) for i in range(4000)]
     profiles = Counter(p.profile for p in plans)
     assert 0.04 < profiles["none"] / len(plans) < 0.10
-    assert set(profiles) == {"none", *TRAINING_PROFILES}
+    assert set(profiles) == {"none", *PROFILE_MIX} and set(PROFILE_MIX) <= set(TRAINING_PROFILES)
     assert len({p.rate for p in plans}) > 3 and all(0 <= p.rate <= 1 for p in plans)
     same_doc = {(plan("d/1", k, 0.0).profile, plan("d/1", k, 0.0).seed) for k in range(20)}
     assert len(same_doc) == 1  # one profile and seed per document
@@ -86,6 +88,21 @@ def test_args_validate():
     with pytest.raises(ValueError, match="num_proc"):
         MakePairsArgs(num_proc=0)
     assert MakePairsArgs(group_shares="a=1,b=3").shares == {"a": 0.25, "b": 0.75}
+
+
+def test_profile_mix_draws_the_named_profiles_and_refuses_held_out_ones():
+    mix = parse_profile_mix("news=2,broad=2")
+    assert mix == {"news": 0.5, "broad": 0.5}
+    drawn = Counter(plan(doc_id("d", i), 0, 0.0, mix).profile for i in range(2000))
+    assert set(drawn) == {"news", "broad"} and 0.4 < drawn["broad"] / 2000 < 0.6
+    # the default mixture draws exactly as before the option existed
+    assert [plan(doc_id("d", i), 0, 0.07) for i in range(50)] == [
+        plan(doc_id("d", i), 0, 0.07, parse_profile_mix(MakePairsArgs.profile_mix)) for i in range(50)]
+    for bad, message in (("heldout=1", "not a training profile"), ("moby=1,news=1", "not a training profile"),
+                         ("news", "NAME=SHARE"), ("news=x", "not a number"), ("news=0", "positive share"),
+                         ("news=-1,broad=2", "negative")):
+        with pytest.raises(ValueError, match=message):
+            parse_profile_mix(bad)
 
 
 def test_end_to_end_tiny_corpus(tmp_path):

@@ -247,6 +247,33 @@ def test_document_gate_lets_a_spun_documents_sparse_units_through() -> None:
     assert gated_document(doc, 0.75, **gate, document_evidence=3.0) == [[], dense]  # the floor still holds
 
 
+def test_cached_choices_gate_as_the_plain_gates_do() -> None:
+    """The calibration grid's cache (training.calibrate.CachedChoices) answers every row
+    exactly as the uncached gates, row after row over the same proposal lists."""
+    import random
+
+    from restore.edits import Edit, apply_edits
+    from restore.model.gates import gated_document
+    from training.calibrate import CachedChoices
+
+    rng = random.Random(3)
+    text = "abc def ghi jkl mno pqr stu vwx"
+    units = [[Edit(k, k + 3, text[k:k + 3], "X" * rng.randint(1, 4), confidence=rng.random())
+              for k in rng.sample(range(0, 28, 4), rng.randint(0, 6))] for _ in range(12)]
+    documents = [units[:5], units[5:6], units[6:]]
+    cache = CachedChoices()
+    for _ in range(2):  # the second pass answers from the cache
+        for floor in (0.3, 0.6):
+            for gate in ({}, {"min_evidence": 2, "evidence_confidence": 0.5, "sure_confidence": 0.9,
+                              "document_evidence": 1.0}):
+                for doc in documents:
+                    plain = gated_document(doc, floor, **gate)
+                    cached = gated_document(doc, floor, **gate, choose=cache)
+                    assert cached == plain
+                    assert [cache.applied(text, c) for c in cached] == [apply_edits(text, c) for c in plain]
+    assert any(len(c) for doc in documents for c in gated_document(doc, 0.3, choose=cache))
+
+
 def test_card_words_the_gates() -> None:
     from training.export import _gate_words
 

@@ -52,7 +52,7 @@ from benchmarks.metrics.restoration.restoration import COUNTS, ratios, unit_coun
 from restore.edits import Edit, apply_edits
 from restore.candidates.features import CANDIDATE_FEATURES
 from restore.model.editor import Seq2SeqEditor
-from restore.model.gates import gated_document
+from restore.model.gates import gated_document, most_confident
 from restore.model.modeling import TagGenConfig
 from restore.model.scorer import CandidateScorer
 from restore.spin import spin
@@ -186,6 +186,31 @@ class DocumentBootstrap:
         return float(np.quantile(shares, quantile))
 
 
+class CachedChoices:
+    """:func:`restore.model.gates.most_confident` and :func:`restore.edits.apply_edits` with
+    each answer computed once.  The grid's rows share their proposal lists (one per unit and
+    (keep, candidate keep) setting) and differ only in thresholds, so the same (list,
+    threshold) and (unit, choice) come back row after row: answers are keyed by the lists'
+    identity, and each entry holds its list, so no key outlives the object it names."""
+
+    def __init__(self) -> None:
+        self._chosen: dict[tuple[int, float], tuple[list[Edit], list[Edit]]] = {}
+        self._applied: dict[tuple[str, int], tuple[list[Edit], str]] = {}
+
+    def __call__(self, edits: list[Edit], min_confidence: float) -> list[Edit]:
+        key = (id(edits), min_confidence)
+        if key not in self._chosen:
+            self._chosen[key] = (edits, most_confident(edits, min_confidence))
+        return self._chosen[key][1]
+
+    def applied(self, text: str, chosen: list[Edit]) -> str:
+        """``apply_edits(text, chosen)``, for ``chosen`` as this object returned it."""
+        key = (text, id(chosen))
+        if key not in self._applied:
+            self._applied[key] = (chosen, apply_edits(text, chosen))
+        return self._applied[key][1]
+
+
 def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[bool],
                news: list[bool] | None = None,
                scorer_units: tuple[list[str], list[str]] | None = None,
@@ -216,11 +241,13 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     if bound_quantile is not None:
         spun_draws, clean_draws = DocumentBootstrap(spun_idx, document_ids), DocumentBootstrap(clean_idx, document_ids, seed=1)
 
+    choices = CachedChoices()
+
     def measure(proposals: list[list[Edit]], floor: float, gate: dict) -> dict:
         restored = list(spun)
         for idx in by_document.values():
-            for i, chosen in zip(idx, gated_document([proposals[i] for i in idx], floor, **gate)):
-                restored[i] = apply_edits(spun[i], chosen)
+            for i, chosen in zip(idx, gated_document([proposals[i] for i in idx], floor, **gate, choose=choices)):
+                restored[i] = choices.applied(spun[i], chosen)
 
         def on(idx: list[int]) -> dict:
             return unit_scores.corpus(idx, restored)
@@ -269,11 +296,14 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     editor.candidates = None
     rows, generated = [], {}
 
+    proposed: dict[tuple, list[list[Edit]]] = {}  # the same lists for every row of a (keep, cand_keep): see CachedChoices
+
     def add(keep: float, cand_keep: float | None, floor: float, gate: dict) -> None:
-        proposals = [g + [ce.edit for ce in cs if cand_keep is not None and ce.doubt > 1.0 - cand_keep]
-                     for g, cs in zip(generated[keep], candidates)]
+        if (keep, cand_keep) not in proposed:
+            proposed[keep, cand_keep] = [g + [ce.edit for ce in cs if cand_keep is not None and ce.doubt > 1.0 - cand_keep]
+                                         for g, cs in zip(generated[keep], candidates)]
         rows.append({"keep_threshold": keep, "candidate_keep_threshold": cand_keep, "min_confidence": floor,
-                     **gate, **measure(proposals, floor, gate)})
+                     **gate, **measure(proposed[keep, cand_keep], floor, gate)})
         print(json.dumps(rows[-1]))
 
     cand_keeps = CANDIDATE_KEEP_THRESHOLDS if scorer is not None else (None,)

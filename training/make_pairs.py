@@ -25,9 +25,11 @@ from pathlib import Path
 from restore.spin import PROFILES, spin
 from restore.text import tokenize
 
-TRAINING_PROFILES: tuple[str, ...] = ("news", "wordnet", "tortured")
-"""Profiles used for training pairs; ``moby`` is kept out for the unseen-profile benchmark."""
+TRAINING_PROFILES: tuple[str, ...] = ("news", "wordnet", "tortured", "broad")
+"""Profiles a training mixture may draw on (``--profile_mix``); the held-out profiles of
+:mod:`training.heldout` (``heldout``, ``moby``) are kept out for the unseen-profile benchmark."""
 PROFILE_MIX: dict[str, float] = {"news": 0.55, "wordnet": 0.25, "tortured": 0.20}
+"""The default mixture (the shipped model's first stage); ``broad`` joins it with ``--profile_mix``."""
 RATE_SCALES: tuple[float, ...] = (0.5, 0.75, 1.0, 1.0, 1.25, 1.5)
 """A document's rate is its profile's default times one of these (capped at 1)."""
 
@@ -233,16 +235,40 @@ class SpinPlan:
     seed: int
 
 
-def plan(doc: str, unit_index: int, unspun_share: float) -> SpinPlan:
-    """Profile and rate per document, seed from the document id; some units stay clean."""
+def parse_profile_mix(text: str) -> dict[str, float]:
+    """``news=0.4,broad=0.3,...`` -> shares summing to 1, in the order given; only
+    :data:`TRAINING_PROFILES` (a held-out profile would leak into the unseen suites)."""
+    mix: dict[str, float] = {}
+    for item in (i.strip() for i in text.split(",") if i.strip()):
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"profile_mix item {item!r} is not NAME=SHARE")
+        if name not in TRAINING_PROFILES:
+            raise ValueError(f"profile_mix: {name!r} is not a training profile ({', '.join(TRAINING_PROFILES)})")
+        try:
+            mix[name] = float(value)
+        except ValueError:
+            raise ValueError(f"profile_mix: share {value!r} of {name} is not a number") from None
+        if mix[name] < 0:
+            raise ValueError(f"profile_mix: share of {name} is negative")
+    total = sum(mix.values())
+    if not mix or total <= 0:
+        raise ValueError("profile_mix needs at least one profile with a positive share")
+    return {k: v / total for k, v in mix.items()}
+
+
+def plan(doc: str, unit_index: int, unspun_share: float, mix: dict[str, float] | None = None) -> SpinPlan:
+    """Profile (drawn from ``mix``, default :data:`PROFILE_MIX`) and rate per document, seed
+    from the document id; some units stay clean."""
+    mix = PROFILE_MIX if mix is None else mix
     seed = stable_hash("seed:" + doc) % 2**31
     if stable_hash(f"clean:{doc}:{unit_index}") % 10_000 < unspun_share * 10_000:
         return SpinPlan("none", 0.0, seed)
     u = stable_hash("profile:" + doc) % 10_000 / 10_000
     acc = 0.0
-    profile = TRAINING_PROFILES[-1]
-    for name in TRAINING_PROFILES:
-        acc += PROFILE_MIX[name]
+    profile = list(mix)[-1]
+    for name, share in mix.items():
+        acc += share
         if u < acc:
             profile = name
             break
@@ -272,6 +298,10 @@ class MakePairsArgs:
     unit_words: int = field(default=60, metadata={"help": "most words per training unit"})
     unit_tokens: int = field(default=100, metadata={"help": "most tokens (words and punctuation) per unit"})
     unspun_share: float = field(default=0.07, metadata={"help": "share of units left unspun"})
+    profile_mix: str = field(
+        default=",".join(f"{k}={v}" for k, v in PROFILE_MIX.items()),
+        metadata={"help": f"spinner profiles and their shares of documents (of {', '.join(TRAINING_PROFILES)})"},
+    )
     validation_percent: float = field(default=1.0, metadata={"help": "percent of documents for validation"})
     test_percent: float = field(default=1.0, metadata={"help": "percent of documents for test"})
     num_proc: int = field(default=2, metadata={"help": "worker processes for datasets.map"})
@@ -291,6 +321,7 @@ class MakePairsArgs:
         if self.num_proc < 1:
             raise ValueError("num_proc must be >= 1")
         self.shares = self.parse_shares(self.group_shares)
+        self.mix = parse_profile_mix(self.profile_mix)
 
     @staticmethod
     def parse_shares(text: str) -> dict[str, float]:
@@ -344,9 +375,10 @@ def to_units(batch: dict, unit_words: int, unit_tokens: int) -> dict:
     return out
 
 
-def spin_unit(example: dict, unspun_share: float, validation_percent: float, test_percent: float) -> dict:
+def spin_unit(example: dict, unspun_share: float, validation_percent: float, test_percent: float,
+              mix: dict[str, float] | None = None) -> dict:
     """Map: one unit -> its spun text, profile, rate, seed and split."""
-    p = plan(example["doc_id"], example["unit"], unspun_share)
+    p = plan(example["doc_id"], example["unit"], unspun_share, mix)
     spun = example["clean"] if p.profile == "none" else spin(example["clean"], seed=p.seed, profile=p.profile, rate=p.rate)
     return {
         "spun": spun,
@@ -447,6 +479,7 @@ def make_pairs(args: MakePairsArgs):
             "unspun_share": args.unspun_share,
             "validation_percent": args.validation_percent,
             "test_percent": args.test_percent,
+            "mix": args.mix,
         },
         num_proc=args.num_proc,
         desc="spin",
