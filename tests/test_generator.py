@@ -142,3 +142,55 @@ def test_diagnose_counts_originals_in_the_decoders_nbest_where_no_table_has_them
     assert found["gold spans"] == 2
     assert found["no table candidate"] == 1 and found["in the decoder's n-best"] == 1  # the table knows "said"
     assert "| (of those, the original is in the decoder's n-best) | 1 | 100.0% |" in report(found)
+
+
+def test_calibrate_with_nbest_scores_generated_candidates_and_ships_the_setting(
+        model_with_tables: Path, toy_pairs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from training import calibrate
+
+    decoded = []
+    nbest = Seq2SeqEditor._nbest
+
+    def spy(self, units, *rest):
+        decoded.append(self.nbest)
+        return nbest(self, units, *rest)
+
+    monkeypatch.setattr(Seq2SeqEditor, "_nbest", spy)
+    calibrate.main([str(model_with_tables), "--pairs", str(toy_pairs_dir), "--samples", "12", "--clean_samples", "4",
+                    "--news_sources", "toy", "--news_samples", "4", "--nbest", "2", "--nbest_max_words", "3",
+                    "--no-progress"])
+    assert decoded and set(decoded) == {2}  # the candidates' pass decodes; the generated-edit passes do not
+    record = json.loads((model_with_tables / "calibration.json").read_text())
+    assert (record["nbest"], record["nbest_max_words"]) == (2, 3)
+    settings = json.loads((model_with_tables / "config.json").read_text())["restore"]
+    editor = Seq2SeqEditor.from_pretrained(str(model_with_tables))
+    if settings["candidate_keep_threshold"] > 0:
+        assert (settings["nbest"], editor.nbest, editor.nbest_max_words) == (2, 2, 3)
+    else:
+        assert settings["nbest"] == editor.nbest == 0
+    with pytest.raises(SystemExit):
+        calibrate.main([str(model_with_tables), "--nbest", "-1"])
+
+
+def test_origin_ablations_keep_the_tables_or_the_decoder_alone(model_with_tables: Path) -> None:
+    import json
+
+    from benchmarks.systems import ABLATIONS, SystemUnavailable
+    from benchmarks.systems.seq2seq import Seq2SeqSystem
+
+    assert {"seq2seq-tables", "seq2seq-decoder"} <= set(ABLATIONS)
+    with pytest.raises(SystemUnavailable, match="--nbest"):
+        Seq2SeqSystem.load(model_with_tables, origin="decoder")  # calibrated without the n-best
+    config = json.loads((model_with_tables / "config.json").read_text())
+    config.setdefault("restore", {}).update(nbest=3, candidate_keep_threshold=0.5)
+    (model_with_tables / "config.json").write_text(json.dumps(config))
+    tables = Seq2SeqSystem.load(model_with_tables, origin="tables", name="seq2seq-tables")
+    assert tables.restorer.editor.nbest == 0 and tables.restorer.editor.candidates.candidates
+    assert tables.info()["candidate_origin"] == "tables" and tables.info()["nbest"] == 0
+    decoder = Seq2SeqSystem.load(model_with_tables, origin="decoder")
+    assert decoder.restorer.editor.nbest == 3 and not decoder.restorer.editor.candidates.candidates
+    assert decoder.restore([TEXT]) == [decoder.restorer.fix(TEXT)]
+    with pytest.raises(ValueError, match="origin"):
+        Seq2SeqSystem.load(model_with_tables, origin="both")

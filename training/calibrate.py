@@ -215,7 +215,8 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
                news: list[bool] | None = None,
                scorer_units: tuple[list[str], list[str]] | None = None,
                progress: bool = True, documents: list[str] | None = None,
-               bound_quantile: float | None = None) -> tuple[list[dict], CandidateScorer | None]:
+               bound_quantile: float | None = None,
+               nbest: int = 0, nbest_max_words: int = 4) -> tuple[list[dict], CandidateScorer | None]:
     """Metric scores of every (keep_threshold, candidate_keep_threshold, min_confidence)
     setting on the pairs, then of the unit gates (``GATE_*``), and the candidate scorer fitted
     on them (None without candidates).
@@ -228,7 +229,9 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     document each unit belongs to, for the document gate and the bootstrap (None: each unit
     its own).  ``bound_quantile``: each row also has ``damage_upper`` and
     ``clean_changes_upper``, those shares at this quantile of :class:`DocumentBootstrap`
-    resamples of the documents."""
+    resamples of the documents.  ``nbest``/``nbest_max_words``: the decoder's n-best
+    replacements join the candidates (``Seq2SeqEditor(nbest=...)``), so the scorer is fitted
+    on generated candidates too (0: table candidates only)."""
     unit_scores = UnitScores(spun, clean)
     masks = [protected_mask(s) for s in spun]
     spun_idx = [i for i, u in enumerate(unspun) if not u]
@@ -268,6 +271,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     editor = Seq2SeqEditor.from_pretrained(
         model_dir, keep_threshold=KEEP_THRESHOLDS[0], min_confidence=0.0,
         candidate_keep_threshold=max(CANDIDATE_KEEP_THRESHOLDS), candidate_scorer=None,
+        **({"nbest": nbest, "nbest_max_words": nbest_max_words} if nbest else {"nbest": 0}),
     )
     scorer = None
     candidates: list[list] = [[] for _ in spun]
@@ -293,7 +297,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
             candidates = [[replace(ce, edit=replace(ce.edit, confidence=next(at))) for ce in cs] for cs in candidates]
         print(f"candidates: {len(flat)} scored, {sum(ok for _, ok in flat)} right; scorer fitted on {len(fit)}, "
               f"{sum(ok for _, ok in fit)} right")
-    editor.candidates = None
+    editor.candidates, editor.nbest = None, 0  # the generated edits alone from here on
     rows, generated = [], {}
 
     proposed: dict[tuple, list[list[Edit]]] = {}  # the same lists for every row of a (keep, cand_keep): see CachedChoices
@@ -369,10 +373,16 @@ def main(argv: list[str] | None = None) -> dict:
                              "documents (e.g. 0.95: the bounds hold for 95%% of the resamples), not at the shares "
                              "measured; then the bounds can be the targets themselves (0.01 and 0.005). Without it "
                              f"the rows still record their bounds at {UPPER_QUANTILE}")
+    parser.add_argument("--nbest", type=int, default=0,
+                        help="the decoder's N likeliest replacements of each doubted run join its candidates, and the "
+                             "scorer learns to weigh them (Seq2SeqEditor nbest; beam search, slower); 0: tables only")
+    parser.add_argument("--nbest_max_words", type=int, default=4, help="longest doubted run decoded for --nbest")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--reuse_grid", action="store_true",
                         help="choose again from the grid and scorer of the model's calibration.json (new bounds, no restoring)")
     args = parser.parse_args(argv)
+    if args.nbest < 0 or args.nbest_max_words < 1:
+        parser.error("--nbest must be >= 0 and --nbest_max_words >= 1")
     if args.bound_quantile is not None and not 0 < args.bound_quantile < 1:
         raise SystemExit(f"restore error: --bound_quantile must lie between 0 and 1, not {args.bound_quantile}")
     args.upper_quantile = args.bound_quantile if args.bound_quantile is not None else UPPER_QUANTILE
@@ -391,7 +401,8 @@ def main(argv: list[str] | None = None) -> dict:
                              "calibrate again without --reuse_grid")
         args.upper_quantile = made
         counts = {k: record[k] for k in ("samples", "news_samples", "tortured_samples", "clean_samples",
-                                         "scorer_units", "scorer_folds", "news_from", "news_profiles") if k in record}
+                                         "scorer_units", "scorer_folds", "news_from", "news_profiles", "nbest", "nbest_max_words")
+                  if k in record}
         return _write(args, record["grid"], scorer, counts)
 
     paragraphs = tortured = None
@@ -421,8 +432,10 @@ def main(argv: list[str] | None = None) -> dict:
         scorer_units = ([s for s, _ in fit], [c for _, c in fit])
         counts["scorer_units"] = len(fit)
     counts["scorer_folds"] = FOLDS
+    counts["nbest"], counts["nbest_max_words"] = args.nbest, args.nbest_max_words
     rows, scorer = score_grid(args.model_dir, spun, clean, unspun, news, scorer_units, progress=not args.no_progress,
-                              documents=documents, bound_quantile=args.upper_quantile)
+                              documents=documents, bound_quantile=args.upper_quantile,
+                              nbest=args.nbest, nbest_max_words=args.nbest_max_words)
     return _write(args, rows, scorer, counts)
 
 
@@ -532,9 +545,10 @@ def _write(args: argparse.Namespace, rows: list[dict], scorer: CandidateScorer |
     settings.update(keep_threshold=best["keep_threshold"], min_confidence=best["min_confidence"],
                     **{k: best.get(k, v) for k, v in NO_GATE.items()})  # grids from before the gate have none
     if scorer is not None and best["candidate_keep_threshold"] is not None:
-        settings.update(candidate_keep_threshold=best["candidate_keep_threshold"], candidate_scorer=scorer.to_dict())
+        settings.update(candidate_keep_threshold=best["candidate_keep_threshold"], candidate_scorer=scorer.to_dict(),
+                        nbest=counts.get("nbest", 0), nbest_max_words=counts.get("nbest_max_words", 4))
     else:
-        settings.update(candidate_keep_threshold=0.0)  # candidates off
+        settings.update(candidate_keep_threshold=0.0, nbest=0)  # candidates off
     config.restore = settings
     config.save_pretrained(args.model_dir)
     record = {"pairs": args.pairs, "splits": ["validation", "test"], **counts,
