@@ -337,7 +337,8 @@ def test_the_card_shows_what_each_candidate_source_adds(tmp_path: Path) -> None:
     report = {
         "command": "python -m benchmarks.run --systems seq2seq seq2seq-ours", "started": "now",
         "systems": {"seq2seq": {"status": "ok", "info": {}},
-                    "seq2seq-ours": {"status": "ok", "info": {"candidate_sources": "news+wordnet+tortured"}}},
+                    "seq2seq-ours": {"status": "ok", "info": {"candidate_sources": "news+wordnet+tortured"}},
+                    "seq2seq-decoder": {"status": "ok", "info": {"candidate_origin": "decoder"}}},
         "scores": {"news-unseen": {"seq2seq": row, "seq2seq-ours": {**row, "spin_removed": 0.05}},
                    "clean": {"seq2seq": {"changed_share": 0.003}, "seq2seq-ours": {"changed_share": 0.002}}},
     }
@@ -345,9 +346,9 @@ def test_the_card_shows_what_each_candidate_source_adds(tmp_path: Path) -> None:
     path.write_text(json.dumps(report))
     lines = export.ablation_lines(path)
     assert lines[0] == "## Candidate sources\n"
-    assert "| suite | seq2seq (all) | seq2seq-ours (news+wordnet+tortured) |" in lines
-    assert "| news-unseen | 0.200 / 0.500 / 0.0040 | 0.050 / 0.500 / 0.0040 |" in lines
-    assert "| clean | changed 0.0030 | changed 0.0020 |" in lines
+    assert "| suite | seq2seq (all) | seq2seq-ours (news+wordnet+tortured) | seq2seq-decoder (decoder only) |" in lines
+    assert "| news-unseen | 0.200 / 0.500 / 0.0040 | 0.050 / 0.500 / 0.0040 | – |" in lines
+    assert "| clean | changed 0.0030 | changed 0.0020 | – |" in lines
     assert export.ablation_lines(tmp_path / "none.json") == []
 
 

@@ -397,14 +397,18 @@ def ablation_lines(path: Path = ABLATION_REPORT) -> list[str]:
     if not path.exists():
         return []
     report = json.loads(path.read_text())
-    systems = [s for s in ("seq2seq", "seq2seq-thesauri", "seq2seq-ours") if report.get("systems", {}).get(s, {}).get("status") == "ok"]
+    order = ("seq2seq", "seq2seq-thesauri", "seq2seq-ours", "seq2seq-tables", "seq2seq-decoder")
+    systems = [s for s in order if report.get("systems", {}).get(s, {}).get("status") == "ok"]
     if len(systems) < 2:
         return []
-    sources = {s: report["systems"][s].get("info", {}).get("candidate_sources", "all") for s in systems}
+    infos = {s: report["systems"][s].get("info", {}) for s in systems}
+    sources = {s: infos[s].get("candidate_sources") or (f"{infos[s]['candidate_origin']} only" if infos[s].get("candidate_origin")
+                                                         else "all") for s in systems}
     lines = [
         "## Candidate sources\n",
         f"One run of `{report.get('command', '')}` ({report.get('started', '')}): the same network, scorer and "
-        "settings, with the candidates of some sources taken out (`benchmarks.systems.ABLATIONS`). "
+        "settings, with the candidates of some sources (tables, or the decoder's n-best) taken out "
+        "(`benchmarks.systems.ABLATIONS`). "
         "Spin removed / reachability / damage:",
         "",
         "| suite | " + " | ".join(f"{s} ({sources[s]})" for s in systems) + " |",

@@ -74,17 +74,24 @@ ABLATION_SOURCES: dict[str, tuple[str, ...]] = {
 """The seq2seq model with some candidate sources taken out (same scorer and settings): only the
 training profiles' tables, then those and the broad thesauri (no word-vector neighbours).
 Not run by default: ``python -m benchmarks.run --systems seq2seq seq2seq-ours seq2seq-thesauri``."""
+ABLATION_ORIGINS: dict[str, str] = {"seq2seq-tables": "tables", "seq2seq-decoder": "decoder"}
+"""The seq2seq model with the candidates of one origin alone (same scorer and settings): the
+tables' (the decoder's n-best off) or the decoder's n-best (no table candidate).  Beside
+``seq2seq`` (both), the generator's ablation; the decoder's needs a model calibrated with
+``--nbest``.  Not run by default: ``--systems seq2seq seq2seq-tables seq2seq-decoder``."""
 
 
 def _ablation(name: str) -> Callable[[], System]:
     def load() -> System:
         from benchmarks.systems.seq2seq import Seq2SeqSystem
 
+        if name in ABLATION_ORIGINS:
+            return Seq2SeqSystem.load(origin=ABLATION_ORIGINS[name], name=name)
         return Seq2SeqSystem.load(sources=ABLATION_SOURCES[name], name=name)
 
     return load
 
 
-ABLATIONS: dict[str, Callable[[], System]] = {name: _ablation(name) for name in ABLATION_SOURCES}
+ABLATIONS: dict[str, Callable[[], System]] = {name: _ablation(name) for name in (*ABLATION_SOURCES, *ABLATION_ORIGINS)}
 SYSTEMS: dict[str, Callable[[], System]] = {**REGISTRY, **ABLATIONS}
 """Every system the harness can run: :data:`REGISTRY` (the default) and :data:`ABLATIONS`."""

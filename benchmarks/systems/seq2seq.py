@@ -39,18 +39,25 @@ class Seq2SeqSystem:
 
     name = "seq2seq"
 
-    def __init__(self, restorer, model_dir: Path, sources: tuple[str, ...] | None = None, name: str | None = None):
+    def __init__(self, restorer, model_dir: Path, sources: tuple[str, ...] | None = None, name: str | None = None,
+                 origin: str | None = None):
         self.restorer = restorer
         self.model_dir = model_dir
         self.sources = sources
+        self.origin = origin
         if name:
             self.name = name
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike | None = None, batch_size: int = 32,
-             sources: tuple[str, ...] | None = None, name: str | None = None) -> "Seq2SeqSystem":
+             sources: tuple[str, ...] | None = None, name: str | None = None,
+             origin: str | None = None) -> "Seq2SeqSystem":
         """``sources``: keep only the candidates these spinner profiles' tables list (an
-        ablation of the shipped candidate sources; same scorer and settings)."""
+        ablation of the shipped candidate sources; same scorer and settings).  ``origin``:
+        ``tables`` keeps the table candidates alone (the decoder's n-best off), ``decoder`` the
+        decoder's n-best alone (no table candidate; needs a model calibrated with ``--nbest``)."""
+        if origin not in (None, "tables", "decoder"):
+            raise ValueError(f"origin must be tables or decoder, not {origin!r}")
         from restore import Restorer
         from restore.candidates.channel import Channel
 
@@ -64,7 +71,18 @@ class Seq2SeqSystem:
             if editor.candidates is None:
                 raise SystemUnavailable(f"the model at {model_dir} has no candidate tables to take sources out of")
             editor.use_candidates(editor.candidates.restricted(Channel.from_profiles(list(sources))))
-        return cls(restorer, model_dir, sources, name)
+        if origin is not None:
+            editor = restorer.editor
+            if editor.candidates is None:
+                raise SystemUnavailable(f"the model at {model_dir} has no candidate tables: nothing to ablate")
+            if origin == "tables":
+                editor.nbest = 0
+            elif not editor.nbest:
+                raise SystemUnavailable(f"the model at {model_dir} was calibrated without the decoder's n-best "
+                                        "(training.calibrate --nbest): no decoder candidates to keep alone")
+            else:
+                editor.use_candidates(editor.candidates.restricted(Channel()))
+        return cls(restorer, model_dir, sources, name, origin)
 
     def restore(self, texts: list[str]) -> list[str]:
         return self.restorer.fix(texts, progress=False)
@@ -84,6 +102,8 @@ class Seq2SeqSystem:
             "dtype": str(editor.model.dtype).removeprefix("torch."),
             "architecture": ",".join(config.get("architectures", [])),
             **({"candidate_sources": "+".join(self.sources)} if self.sources is not None else {}),
+            **({"candidate_origin": self.origin} if self.origin is not None else {}),
+            "nbest": getattr(editor, "nbest", 0),
             "decoding": f"greedy|keep_threshold:{getattr(editor, 'keep_threshold', 'n/a')}|min_confidence:{getattr(editor, 'min_confidence', 'n/a')}"
             f"{_gate(editor)}|batch:{getattr(editor, 'batch_size', 'n/a')}|max_words:{editor.max_words}",
         }
