@@ -42,7 +42,10 @@ spun by `restore.spin` with the training profiles (never `moby`):
 | Project Gutenberg subset | public domain |
 | Problematic Paper Screener tortured phrases (pps-dev) — spinner tables | CC BY 4.0, Cabanac, Labbé, Magazinov (2021) |
 
-NTREX-128 (newstest2019 English) is never trained on: it is benchmark data. The spinner's lexical
+NTREX-128 (newstest2019 English) is never trained on: it is benchmark data, and so are the resources
+the unseen suites hold out (`training/heldout.py`: Moby, the held-out phrase table, a quarter of the
+tortured list; the tables and calibration never used that quarter, the first training stage of
+2026-11-28 predates the split). The spinner's lexical
 sources (WordNet 3.0, the OpenOffice/MyThes thesaurus, Moby) are credited in
 `restore/spin/data/LICENSES.md`. As the weights are trained on CC BY-SA text, share them alike.
 """
