@@ -271,7 +271,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     editor = Seq2SeqEditor.from_pretrained(
         model_dir, keep_threshold=KEEP_THRESHOLDS[0], min_confidence=0.0,
         candidate_keep_threshold=max(CANDIDATE_KEEP_THRESHOLDS), candidate_scorer=None,
-        **({"nbest": nbest, "nbest_max_words": nbest_max_words} if nbest else {"nbest": 0}),
+        nbest=nbest, nbest_max_words=nbest_max_words,
     )
     scorer = None
     candidates: list[list] = [[] for _ in spun]

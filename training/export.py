@@ -394,19 +394,25 @@ ABLATION_REPORT = REPORT.parent / "ablation" / "report.json"
 seq2seq-ours --output benchmarks/results/ablation``), which the card shows if present."""
 
 
+def _candidates_kept(info: dict) -> str:
+    """What an ablation system's report info says it kept: its sources, its origin, or all."""
+    if info.get("candidate_sources"):
+        return info["candidate_sources"]
+    return f"{info['candidate_origin']} only" if info.get("candidate_origin") else "all"
+
+
 def ablation_lines(path: Path = ABLATION_REPORT) -> list[str]:
     """What each candidate source adds: the seq2seq model with all its sources, and with some
     taken out (same scorer and settings), from one ablation run."""
     if not path.exists():
         return []
     report = json.loads(path.read_text())
-    order = ("seq2seq", "seq2seq-thesauri", "seq2seq-ours", "seq2seq-tables", "seq2seq-decoder")
-    systems = [s for s in order if report.get("systems", {}).get(s, {}).get("status") == "ok"]
+    from benchmarks.systems import ABLATIONS
+
+    systems = [s for s in ("seq2seq", *ABLATIONS) if report.get("systems", {}).get(s, {}).get("status") == "ok"]
     if len(systems) < 2:
         return []
-    infos = {s: report["systems"][s].get("info", {}) for s in systems}
-    sources = {s: infos[s].get("candidate_sources") or (f"{infos[s]['candidate_origin']} only" if infos[s].get("candidate_origin")
-                                                         else "all") for s in systems}
+    sources = {s: _candidates_kept(report["systems"][s].get("info", {})) for s in systems}
     lines = [
         "## Candidate sources\n",
         f"One run of `{report.get('command', '')}` ({report.get('started', '')}): the same network, scorer and "

@@ -66,15 +66,12 @@ class Seq2SeqSystem:
             shown = model_dir.relative_to(REPO_ROOT) if model_dir.is_relative_to(REPO_ROOT) else model_dir
             raise SystemUnavailable(f"no trained model at {shown} yet (train and export one with training/, then rerun)")
         restorer = Restorer.from_pretrained(model_dir, device="cpu", batch_size=batch_size)
+        editor = restorer.editor
+        if (sources is not None or origin is not None) and editor.candidates is None:
+            raise SystemUnavailable(f"the model at {model_dir} has no candidate tables to take sources out of")
         if sources is not None:
-            editor = restorer.editor
-            if editor.candidates is None:
-                raise SystemUnavailable(f"the model at {model_dir} has no candidate tables to take sources out of")
             editor.use_candidates(editor.candidates.restricted(Channel.from_profiles(list(sources))))
         if origin is not None:
-            editor = restorer.editor
-            if editor.candidates is None:
-                raise SystemUnavailable(f"the model at {model_dir} has no candidate tables: nothing to ablate")
             if origin == "tables":
                 editor.nbest = 0
             elif not editor.nbest:
