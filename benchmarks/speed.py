@@ -7,7 +7,11 @@ default profile), loads a :class:`restore.Restorer`, warms it up once, then time
 ``fix`` ``--repeats`` times and reports words/s (best and median), peak RSS of the process
 (``ru_maxrss``, so torch allocations count) and a breakdown of one run by stage, read from
 ``cProfile``: segmentation and protection, tokenising, the encoder (tagging), generation,
-and the rest (reassembly, Python glue).  Writes ``benchmarks/results/speed.json``.
+candidate features (of which the language model's best reading and the n-gram model), the
+candidate scorer, the gates, and the rest (reassembly, Python glue).  With ``--reference`` (the
+default) the same article is also timed on the reference path (``encoder="torch"``, the
+network's own encoder) in the same run, and the speed-up is the ratio of the best times.
+Writes ``benchmarks/results/speed.json``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import time
 from pathlib import Path
 
 from restore.restorer import DEFAULT_MODEL_DIR, Restorer
-from restore.model import DTYPES
+from restore.model import DTYPES, ENCODERS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -30,8 +34,16 @@ RESULTS = Path(__file__).resolve().parent / "results"
 STAGES = {
     "segmentation + protection": [("restore/segment.py", "segment"), ("restore/text.py", "protected_mask")],
     "tokenising": [("tokenization_utils_base.py", "__call__")],
-    "encoder (tagging)": [("restore/model/modeling.py", "encode")],
+    "encoder (tagging)": [("restore/model/editor.py", "_encode")],
     "generation (decoder)": [("generation/utils.py", "generate")],
+    "candidate features": [("restore/candidates/features.py", "rows")],
+    "candidate scorer": [("restore/model/editor.py", "candidate_confidences")],
+    "gates": [("restore/model/editor.py", "choose_document"), ("restore/model/editor.py", "choose")],
+}
+# Parts of the candidate features (inside that stage, so not added to the total again).
+SUBSTAGES = {
+    "of which: best reading (trigram Viterbi)": [("restore/candidates/viterbi.py", "chosen")],
+    "of which: n-gram model": [("restore/candidates/ngram.py", "logprob")],
 }
 
 
@@ -50,15 +62,28 @@ def article(n_words: int) -> str:
 
 
 def stage_seconds(profile: cProfile.Profile) -> dict[str, float]:
-    """Cumulative seconds per stage in a profile; ``total`` is the profiled wall time."""
+    """Cumulative seconds per stage (:data:`STAGES`, then :data:`SUBSTAGES`) in a profile;
+    ``total`` is the profiled wall time."""
     stats = pstats.Stats(profile)
-    out = {name: 0.0 for name in STAGES}
+    stages = {**STAGES, **SUBSTAGES}
+    out = {name: 0.0 for name in stages}
     for (filename, _, function), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
-        for name, parts in STAGES.items():
+        for name, parts in stages.items():
             if any(filename.endswith(f) and function == fn for f, fn in parts):
                 out[name] += cumulative
     out["total"] = stats.total_tt  # type: ignore[attr-defined]
     return out
+
+
+def time_fix(restorer: Restorer, text: str, repeats: int) -> list[float]:
+    """Seconds of ``repeats`` calls of ``restorer.fix(text)`` after one warm-up call."""
+    restorer.fix(text, progress=False)
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        restorer.fix(text, progress=False)
+        timings.append(time.perf_counter() - start)
+    return timings
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -68,30 +93,29 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up")
     parser.add_argument("--output", type=Path, default=RESULTS / "speed.json", help="where to write the JSON")
     parser.add_argument("--dtype", choices=DTYPES, default="auto", help="number format of the network (as restore fix --dtype)")
+    parser.add_argument("--encoder", choices=ENCODERS, default="auto", help="what tags the text (as restore fix --encoder)")
+    parser.add_argument("--no-reference", dest="reference", action="store_false",
+                        help="do not also time the reference path (encoder torch)")
     args = parser.parse_args(argv)
 
     text = article(args.words)
     words = len(text.split())
     start = time.perf_counter()
-    restorer = Restorer.from_pretrained(args.model, dtype=args.dtype)
+    restorer = Restorer.from_pretrained(args.model, dtype=args.dtype, encoder=args.encoder)
     load_seconds = time.perf_counter() - start
-    restorer.fix(text, progress=False)  # warm-up
-    timings = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        restorer.fix(text, progress=False)
-        timings.append(time.perf_counter() - start)
+    timings = time_fix(restorer, text, args.repeats)
     profile = cProfile.Profile()
     profile.enable()
     restorer.fix(text, progress=False)
     profile.disable()
     stages = stage_seconds(profile)
-    known = sum(v for k, v in stages.items() if k != "total")
+    known = sum(v for k, v in stages.items() if k in STAGES)
     stages["rest (reassembly, glue)"] = max(0.0, stages["total"] - known)
     result = {
         "model": args.model,
         "words": words,
         "dtype": str(restorer.editor.model.dtype).removeprefix("torch."),
+        "encoder": "torch" if restorer.editor.encoder is None else f"onnx:{restorer.editor.encoder.path.name}",
         "load_seconds": round(load_seconds, 2),
         "seconds": [round(t, 3) for t in timings],
         "words_per_second_best": round(words / min(timings), 1),
@@ -99,6 +123,18 @@ def main(argv: list[str] | None = None) -> dict:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "profiled_stage_seconds": {k: round(v, 3) for k, v in stages.items()},
     }
+    if args.reference and restorer.editor.encoder is not None:
+        reference = Restorer.from_pretrained(args.model, dtype=args.dtype, encoder="torch")
+        ref_timings = time_fix(reference, text, args.repeats)
+        again = time_fix(restorer, text, args.repeats)  # interleaved, so that a slower spell hits both
+        best, ref_best = min(timings + again), min(ref_timings)
+        result["reference"] = {
+            "encoder": "torch",
+            "seconds": [round(t, 3) for t in ref_timings],
+            "words_per_second_best": round(words / ref_best, 1),
+            "speedup_best": round(ref_best / best, 2),
+            "same_output": reference.fix(text, progress=False) == restorer.fix(text, progress=False),
+        }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

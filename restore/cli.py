@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO, NoReturn, Sequence
 
 from restore.edits import Edit, shift
-from restore.model import DTYPES
+from restore.model import DTYPES, ENCODERS
 from restore.streams import DEFAULT_MAX_BYTES, AtomicOutput, InputError, read_blocks
 
 EXIT_INPUT = 1
@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--dtype", choices=DTYPES, default="auto",
                        help="number format of the network: auto (default) is bfloat16 where the hardware computes "
                             "it natively (about 1.6 times the words/s on a 2-core AVX-512 BF16 CPU), else float32")
+        p.add_argument("--encoder", choices=ENCODERS, default="auto",
+                       help="what tags the text: auto (default) is the model's int8 ONNX encoder on the CPU where the "
+                            "folder has one, else the network's own; torch is the reference path")
 
     def input_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("file", nargs="?", default="-", metavar="FILE", help="UTF-8 text file, or - for stdin (default)")
@@ -241,7 +244,7 @@ def _fix_corpus(args: argparse.Namespace) -> int:
             args.input, args.output, text_field=args.text_field, fmt=args.format, split=args.split,
             shard_size=args.shard_size, jobs=args.jobs, engine=args.engine, model=args.model, device=args.device,
             dtype=args.dtype, threads=args.threads, progress=False if args.no_progress else None,
-            ray_address=args.ray_address,
+            ray_address=args.ray_address, encoder=args.encoder,
         )
     except (ModelNotFoundError, ModelLoadError) as e:
         raise CLIError(str(e), EXIT_MODEL) from None
@@ -278,7 +281,7 @@ def _load_restorer(args: argparse.Namespace):
 
     try:
         _quiet_transformers()
-        return Restorer.from_pretrained(args.model, device=args.device, dtype=args.dtype)
+        return Restorer.from_pretrained(args.model, device=args.device, dtype=args.dtype, encoder=args.encoder)
     except (ModelNotFoundError, ModelLoadError) as e:
         raise CLIError(str(e), EXIT_MODEL) from None
     except (OSError, ValueError, RuntimeError, ImportError) as e:

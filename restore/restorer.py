@@ -135,7 +135,7 @@ class Restorer:
     @classmethod
     def from_pretrained(
         cls, path_or_hub_id: str | Path | None = None, device: str = "cpu", batch_size: int = 32,
-        dtype: str = "auto", rounds: int = DEFAULT_ROUNDS,
+        dtype: str = "auto", rounds: int = DEFAULT_ROUNDS, encoder: str = "auto",
     ) -> "Restorer":
         """Load the seq2seq editor from a model folder or a Hugging Face Hub id.
 
@@ -144,7 +144,10 @@ class Restorer:
         whole; the Hub is asked once, with a :data:`HUB_TIMEOUT_S` timeout and no retries,
         and never with ``HF_HUB_OFFLINE=1``.  ``dtype``: ``auto`` (bfloat16 where the
         hardware computes it natively, else float32), ``float32`` or ``bfloat16``; see
-        :func:`restore.model.editor.model_dtype`.  One short sentence is restored before this
+        :func:`restore.model.editor.model_dtype`.  ``encoder``: ``auto`` (on the CPU, the
+        folder's int8 ONNX encoder where it has one and ``onnxruntime`` is installed, else the
+        network's own), ``onnx`` or ``torch`` (the reference); see
+        :mod:`restore.model.onnx_encoder`.  One short sentence is restored before this
         returns, so a model that loads but cannot run fails here.
 
         Raises :class:`ModelNotFoundError` when there is no such model (none shipped, no
@@ -152,6 +155,10 @@ class Restorer:
         :class:`ModelLoadError` when there is one that cannot be used (damaged or
         incompatible files, a device that is not there), each with a one-line message.
         """
+        from restore.model import ENCODERS
+
+        if encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
         location = _model_location(path_or_hub_id)
         _check_device(device)
         from transformers.utils import logging as transformers_logging
@@ -161,7 +168,8 @@ class Restorer:
         bars = transformers_logging.is_progress_bar_enabled()
         transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every load
         try:
-            editor = Seq2SeqEditor.from_pretrained(str(location), device=device, batch_size=batch_size, dtype=dtype)
+            editor = Seq2SeqEditor.from_pretrained(str(location), device=device, batch_size=batch_size, dtype=dtype,
+                                                   encoder=encoder)
             if not isinstance(editor.max_words, int) or isinstance(editor.max_words, bool) or editor.max_words < 1:
                 raise ValueError(f"max_words in config.json must be a whole number of at least 1, got {editor.max_words!r}")
             restorer = cls(editor, rounds)

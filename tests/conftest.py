@@ -75,7 +75,8 @@ def tiny_run(toy_pairs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny run exported like the shipped model (fp16 safetensors, card, tokenizer)."""
+    """The tiny run exported like the shipped model (fp16 safetensors, card, tokenizer), without
+    the int8 ONNX encoder: the network's own encoder, the reference path (see test_onnx_encoder)."""
     from training.export import export
 
-    return export(tiny_run, tmp_path_factory.mktemp("export") / "model")
+    return export(tiny_run, tmp_path_factory.mktemp("export") / "model", encoder=False)

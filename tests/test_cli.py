@@ -47,8 +47,8 @@ def table_model(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     """Make ``Restorer.from_pretrained`` give a restorer with the table editor."""
     loads: list[tuple] = []
 
-    def fake(path_or_hub_id=None, device="cpu", batch_size=32, dtype="auto"):
-        loads.append((path_or_hub_id, device) if dtype == "auto" else (path_or_hub_id, device, dtype))
+    def fake(path_or_hub_id=None, device="cpu", batch_size=32, dtype="auto", encoder="auto"):
+        loads.append((path_or_hub_id, device, *((dtype,) if dtype != "auto" else ()), *((encoder,) if encoder != "auto" else ())))
         return Restorer(TableEditor())
 
     monkeypatch.setattr(Restorer, "from_pretrained", staticmethod(fake))

@@ -4,7 +4,8 @@
     python -m training.export --update-card      # after python -m benchmarks.run
 
 Writes fp16 safetensors, config, tokenizer and generation config to the output folder
-(replacing what was there) and a ``README.md`` model card: formulation, data and its
+(replacing what was there), the int8 ONNX encoder (``training.export_encoder``; ``--no-encoder``:
+none) and a ``README.md`` model card: formulation, data and its
 licenses, steps, tokens seen, wall time, hardware, the learning curve, the run's
 ``comparison.md`` if it has one (how the formulation was chosen), and the benchmark
 scores of ``benchmarks/results/report.json`` when it has the ``seq2seq`` system.
@@ -293,8 +294,9 @@ def benchmark_lines() -> list[str]:
     return lines
 
 
-def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None = None) -> Path:
-    """Write the shipped model folder from a run; returns the folder."""
+def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None = None, encoder: bool = True) -> Path:
+    """Write the shipped model folder from a run; returns the folder.  ``encoder``: also write
+    the int8 ONNX encoder (``training.export_encoder``), the fast path on a CPU."""
     source = pick_checkpoint(run_dir, checkpoint)
     model = TagGenForRestoration.from_pretrained(str(source), dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(str(source) if (source / "tokenizer.json").exists() else str(run_dir / "final"))
@@ -319,6 +321,10 @@ def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None 
     if size > MAX_BYTES:
         raise SystemExit(f"restore error: exported model is {size / 1e6:.1f} MB, over the 50 MB limit")
     print(f"exported {source} to {output} ({size / 1e6:.1f} MB)")
+    if encoder:
+        from training.export_encoder import export_encoder
+
+        export_encoder(output)
     return output
 
 
@@ -551,6 +557,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("run_dir", type=Path, nargs="?", help="a training run folder (training.train's output_dir)")
     parser.add_argument("--checkpoint", help="checkpoint folder name inside the run (default: final, else newest)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the model")
+    parser.add_argument("--no-encoder", dest="encoder", action="store_false",
+                        help="do not write the int8 ONNX encoder (training.export_encoder) beside the weights")
     parser.add_argument("--update-card", action="store_true",
                         help="only refresh the card's benchmark section from benchmarks/results/report.json")
     args = parser.parse_args(argv)
@@ -559,7 +567,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.run_dir is None:
         parser.error("give a run folder, or --update-card")
     else:
-        export(args.run_dir, args.output, args.checkpoint)
+        export(args.run_dir, args.output, args.checkpoint, args.encoder)
 
 
 if __name__ == "__main__":

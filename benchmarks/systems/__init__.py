@@ -81,10 +81,18 @@ tables' (the decoder's n-best off) or the decoder's n-best (no table candidate).
 ``--nbest``.  Not run by default: ``--systems seq2seq seq2seq-tables seq2seq-decoder``."""
 
 
+REFERENCE_PATHS: dict[str, str] = {"seq2seq-torch": "torch"}
+"""The seq2seq model with an accelerated part swapped back for the reference: the network's own
+encoder instead of the int8 ONNX one (``restore.model.onnx_encoder``).  Beside ``seq2seq``, the check
+that the fast path keeps the scores: ``python -m benchmarks.run --systems seq2seq seq2seq-torch``."""
+
+
 def _ablation(name: str) -> Callable[[], System]:
     def load() -> System:
         from benchmarks.systems.seq2seq import Seq2SeqSystem
 
+        if name in REFERENCE_PATHS:
+            return Seq2SeqSystem.load(encoder=REFERENCE_PATHS[name], name=name)
         if name in ABLATION_ORIGINS:
             return Seq2SeqSystem.load(origin=ABLATION_ORIGINS[name], name=name)
         return Seq2SeqSystem.load(sources=ABLATION_SOURCES[name], name=name)
@@ -93,5 +101,6 @@ def _ablation(name: str) -> Callable[[], System]:
 
 
 ABLATIONS: dict[str, Callable[[], System]] = {name: _ablation(name) for name in (*ABLATION_SOURCES, *ABLATION_ORIGINS)}
-SYSTEMS: dict[str, Callable[[], System]] = {**REGISTRY, **ABLATIONS}
-"""Every system the harness can run: :data:`REGISTRY` (the default) and :data:`ABLATIONS`."""
+REFERENCES: dict[str, Callable[[], System]] = {name: _ablation(name) for name in REFERENCE_PATHS}
+SYSTEMS: dict[str, Callable[[], System]] = {**REGISTRY, **ABLATIONS, **REFERENCES}
+"""Every system the harness can run: :data:`REGISTRY` (the default), :data:`ABLATIONS` and :data:`REFERENCES`."""

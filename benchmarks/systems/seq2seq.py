@@ -51,11 +51,12 @@ class Seq2SeqSystem:
     @classmethod
     def load(cls, model_dir: str | os.PathLike | None = None, batch_size: int = 32,
              sources: tuple[str, ...] | None = None, name: str | None = None,
-             origin: str | None = None) -> "Seq2SeqSystem":
+             origin: str | None = None, encoder: str = "auto") -> "Seq2SeqSystem":
         """``sources``: keep only the candidates these spinner profiles' tables list (an
         ablation of the shipped candidate sources; same scorer and settings).  ``origin``:
         ``tables`` keeps the table candidates alone (the decoder's n-best off), ``decoder`` the
-        decoder's n-best alone (no table candidate; needs a model calibrated with ``--nbest``)."""
+        decoder's n-best alone (no table candidate; needs a model calibrated with ``--nbest``).
+        ``encoder``: as :meth:`restore.Restorer.from_pretrained` (``torch``: the reference path)."""
         if origin not in (None, "tables", "decoder"):
             raise ValueError(f"origin must be tables or decoder, not {origin!r}")
         from restore import Restorer
@@ -65,7 +66,7 @@ class Seq2SeqSystem:
         if not (model_dir / "config.json").is_file():
             shown = model_dir.relative_to(REPO_ROOT) if model_dir.is_relative_to(REPO_ROOT) else model_dir
             raise SystemUnavailable(f"no trained model at {shown} yet (train and export one with training/, then rerun)")
-        restorer = Restorer.from_pretrained(model_dir, device="cpu", batch_size=batch_size)
+        restorer = Restorer.from_pretrained(model_dir, device="cpu", batch_size=batch_size, encoder=encoder)
         editor = restorer.editor
         if (sources is not None or origin is not None) and editor.candidates is None:
             raise SystemUnavailable(f"the model at {model_dir} has no candidate tables to take sources out of")
@@ -97,6 +98,7 @@ class Seq2SeqSystem:
             "model": model_hash(self.model_dir),
             "params": sum(p.numel() for p in editor.model.parameters()),
             "dtype": str(editor.model.dtype).removeprefix("torch."),
+            "encoder": "torch" if getattr(editor, "encoder", None) is None else f"onnx:{editor.encoder.path.name}",
             "architecture": ",".join(config.get("architectures", [])),
             **({"candidate_sources": "+".join(self.sources)} if self.sources is not None else {}),
             **({"candidate_origin": self.origin} if self.origin is not None else {}),

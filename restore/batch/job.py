@@ -39,6 +39,7 @@ class ModelSpec:
     device: str = "cpu"
     dtype: str = "auto"
     threads: int | None = None  # torch threads in each worker; None: leave torch's default
+    encoder: str = "auto"
 
     def load(self):
         """The restorer, with torch set to ``threads`` threads first."""
@@ -48,7 +49,7 @@ class ModelSpec:
             torch.set_num_threads(self.threads)
         from restore.restorer import Restorer
 
-        return Restorer.from_pretrained(self.path, device=self.device, dtype=self.dtype)
+        return Restorer.from_pretrained(self.path, device=self.device, dtype=self.dtype, encoder=self.encoder)
 
 
 @dataclass
@@ -158,7 +159,7 @@ def fix_corpus(
     input: str | os.PathLike, output: str | os.PathLike, *, text_field: str = "text", fmt: str | None = None,
     split: str | None = None, shard_size: int | None = None, jobs: int = 1, engine: str = "pool",
     model: str | None = None, device: str = "cpu", dtype: str = "auto", threads: int | None = None,
-    progress: bool | None = None, ray_address: str | None = None,
+    progress: bool | None = None, ray_address: str | None = None, encoder: str = "auto",
 ) -> Summary:
     """Restore the corpus at ``input`` into shard files in the folder ``output`` (see the
     package docstring); returns the summary, also written to ``output/summary.json``.
@@ -191,14 +192,15 @@ def fix_corpus(
     except OSError as e:
         raise CorpusError(f"cannot create {out}: {e.strerror or e}") from None
     job = {"input": str(src.resolve()), "fingerprint": formats.fingerprint(src), "format": fmt, "split": split,
-           "text_field": text_field, "shard_size": shard_size, "model": model or "default", "dtype": dtype}
+           "text_field": text_field, "shard_size": shard_size, "model": model or "default", "dtype": dtype,
+           **({"encoder": encoder} if encoder != "auto" else {})}
     manifest = Manifest(out, job)
     names = [shard_name(i, fmt) for i in range(len(specs))]
     pending = [i for i in range(len(specs)) if not manifest.done(i, names[i])]
     for i in set(map(int, manifest.shards)) - set(range(len(specs))) | set(pending):
         manifest.shards.pop(str(i), None)
     threads = threads or max(1, _cores() // jobs)
-    spec_model = ModelSpec(model, device, dtype, threads)
+    spec_model = ModelSpec(model, device, dtype, threads, encoder)
     total = sum(s["count"] for s in specs)
     done_records = total - sum(specs[i]["count"] for i in pending)
     show = progress if progress is not None else (sys.stderr is not None and sys.stderr.isatty())

@@ -20,8 +20,10 @@ rarely so.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,12 +60,22 @@ def _quantities(words: tuple[str, ...]) -> list[str]:
     return sorted(found)
 
 
+_GUARDED = QUANTITY_WORDS | {w + "s" for w in QUANTITY_WORDS} | ABBREVIATIONS
+"""Every word :func:`changes_quantity` looks at."""
+
+
 def changes_quantity(spun: tuple[str, ...], clean: tuple[str, ...]) -> bool:
     """True if restoring ``spun`` to ``clean`` (normalised words) would change a quantity
     (``billion`` -> ``million``, ``dozen`` -> ``twelve``) or expand an abbreviation."""
+    if _GUARDED.isdisjoint(spun) and _GUARDED.isdisjoint(clean):
+        return False
     if any(w in ABBREVIATIONS for w in spun) and not any(w in ABBREVIATIONS for w in clean):
         return True
     return _quantities(spun) != _quantities(clean)
+
+
+_ROW_FIELDS = {"c": 4, "k": 3, "u": 3, "n": 3, "1": 3, "2": 4, "s": 7}
+"""The row kinds of a saved channel (:meth:`Channel.save`) and their number of fields."""
 
 
 def _logit(p: float) -> float:
@@ -85,8 +97,14 @@ def norm(word: str) -> str:
     return word.lower().replace("’", "'")
 
 
+_PLAIN_PHRASE = re.compile(r"[a-z]+(?: [a-z]+)*")
+"""Lower-case ASCII words, single spaces: a phrase whose words are its words split at spaces."""
+
+
 def _words(phrase: str) -> tuple[str, ...] | None:
     """The normalised word tokens of ``phrase``, or None if it holds punctuation."""
+    if _PLAIN_PHRASE.fullmatch(phrase):
+        return tuple(phrase.split(" "))
     toks = tokenize(phrase)
     if not toks or not all(t.is_word for t in toks):
         return None
@@ -287,41 +305,49 @@ class Channel:
 
     @classmethod
     def load(cls, path: str | Path) -> "Channel":
-        """Read what :meth:`save` wrote."""
+        """Read what :meth:`save` wrote (rows of each kind parsed in bulk: the word counts are
+        most of the file)."""
+        collecting = gc.isenabled()
+        gc.disable()  # millions of small objects, none cyclic: the collector would only slow it
+        try:
+            return cls._parse(path)
+        finally:
+            if collecting:
+                gc.enable()
+
+    @classmethod
+    def _parse(cls, path: str | Path) -> "Channel":
         channel = cls()
-        words_of: dict[str, tuple[str, ...] | None] = {}  # a clean phrase recurs under many spun ones
-        phrases: dict[str, tuple[str, ...]] = {}
         with gzip.open(path, "rt", encoding="utf-8") as f:
             lines = f.read().split("\n")
-        if lines[-1] == "":  # the newline that ends the last row
+        if lines and lines[-1] == "":  # the newline that ends the last row
             lines.pop()
+        rows: dict[str, list[list[str]]] = {kind: [] for kind in _ROW_FIELDS}
         for line in lines:
             if line.startswith("#"):
                 continue
             row = line.split("\t")
-            if row[0] == "c" and len(row) == 4:
-                if row[2] not in words_of:
-                    words_of[row[2]] = _words(row[2])
-                spun = tuple(row[1].split(" "))
-                if words_of[row[2]] is not None and not changes_quantity(spun, words_of[row[2]]):
-                    channel.candidates.setdefault(spun, []).append(Candidate(row[2], words_of[row[2]], float(row[3])))
-            elif row[0] == "k" and len(row) == 3:
-                channel.keep_logp[row[1]] = float(row[2])
-            elif row[0] == "u" and len(row) == 3:
-                channel.unchanged_logp[tuple(row[1].split(" "))] = float(row[2])
-            elif row[0] == "n" and len(row) == 3:
-                channel.seen[tuple(row[1].split(" "))] = int(row[2])
-            elif row[0] == "1" and len(row) == 3:
-                channel.unigrams[row[1]] = int(row[2])
-            elif row[0] == "2" and len(row) == 4:
-                channel.bigrams[row[1], row[2]] = int(row[3])
-            elif row[0] == "s" and len(row) == 7:
-                phrase = phrases.get(row[2])
-                if phrase is None:  # one tuple per phrase, shared by all its contexts
-                    phrase = phrases[row[2]] = tuple(row[2].split(" "))
-                channel.spin_counts[row[1], phrase, row[3], row[4]] = (int(row[5]), int(row[6]))
-            else:
+            if _ROW_FIELDS.get(row[0]) != len(row):
                 raise ValueError(f"{path}: not an inverted spinner table row: {line[:80]!r}")
+            rows[row[0]].append(row)
+        words_of: dict[str, tuple[str, ...] | None] = {}  # a clean phrase recurs under many spun ones
+        for _, spun_text, source, logp in rows["c"]:
+            if source not in words_of:
+                words_of[source] = _words(source)
+            spun, words = tuple(spun_text.split(" ")), words_of[source]
+            if words is not None and not changes_quantity(spun, words):
+                channel.candidates.setdefault(spun, []).append(Candidate(source, words, float(logp)))
+        channel.keep_logp = {w: float(v) for _, w, v in rows["k"]}
+        channel.unchanged_logp = {tuple(w.split(" ")): float(v) for _, w, v in rows["u"]}
+        channel.seen = {tuple(w.split(" ")): int(v) for _, w, v in rows["n"]}
+        channel.unigrams = {w: int(v) for _, w, v in rows["1"]}
+        channel.bigrams = {(w1, w2): int(v) for _, w1, w2, v in rows["2"]}
+        phrases: dict[str, tuple[str, ...]] = {}  # one tuple per phrase, shared by all its contexts
+        for _, profile, phrase, before, after, seen, spun in rows["s"]:
+            words = phrases.get(phrase)
+            if words is None:
+                words = phrases[phrase] = tuple(phrase.split(" "))
+            channel.spin_counts[profile, words, before, after] = (int(seen), int(spun))
         channel._index()
         return channel
 

@@ -154,13 +154,14 @@ class CandidateFeatures:
                 if ngram is not None and words is None:
                     words = ngram_words(view.tokens)
                     unit_logp = ngram.logprob(words)
-                for c, replacement, doubt in doubted:
+                fits = reader.fits(view.tokens, a, z, [c.words for c, _, _ in doubted])
+                for (c, replacement, doubt), trigram_fit in zip(doubted, fits):
                     decoder = (0.0, 0.0) if nbest is None else (
                         float(c.source in generated[0]), nbest[i].get((a, z), {}).get(c.words, NBEST_FLOOR))
                     features = (
                         math.log(max(doubt, 1e-6)), c.logp, float(z - a), math.log(len(cands)), unchanged,
                         tables.context_logp(c.words, before, after) - spun_fit, math.log1p(tables.seen.get(key, 0)),
-                        reader.fit(view.tokens, a, z, c.words), float((a, z, c.source) in best_reading),
+                        trigram_fit, float((a, z, c.source) in best_reading),
                         *unit_features,
                     )
                     fit = 0.0 if ngram is None else ngram.logprob(words[:a] + [ngram_word(w) for w in c.words] + words[z:]) - unit_logp
@@ -212,18 +213,25 @@ def rival_leads(found: list[tuple[int, int, int, tuple[float, ...]]],
             second = found[ranked[1]][3][f] if len(ranked) > 1 else -math.inf
             per_feature.append((found[ranked[0]][3][f], ranked[0], second))
         tops[key] = per_feature
+    # For each span: its rivals' count and, per compared feature, the best value among the
+    # other spans of the unit that share a word with it (-inf: none).
+    around: dict[tuple[int, int, int], tuple[int, list[float]]] = {}
+    for own, ks in by_span.items():
+        i, a, z = own
+        others = [key for key in spans_of_unit[i] if key != own and key[1] < z and a < key[2]]
+        best_other = [max((tops[key][n][0] for key in others), default=-math.inf) for n in range(len(features_compared))]
+        around[own] = (len(ks) - 1 + sum(len(by_span[key]) for key in others), best_other)
     leads: list[tuple[float, ...]] = []
     for k, (i, a, z, features) in enumerate(found):
         own = (i, a, z)
-        others = [key for key in spans_of_unit[i] if key != own and key[1] < z and a < key[2]]
-        rivals = len(by_span[own]) - 1 + sum(len(by_span[key]) for key in others)
+        rivals, best_other = around[own]
         row, n = [], 0
         for f in compared:
             if f is None:
                 row.append(math.log1p(rivals))
                 continue
             best, at, second = tops[own][n]
-            rival = max([second if at == k else best] + [tops[key][n][0] for key in others])
+            rival = max(second if at == k else best, best_other[n])
             lead = RIVAL_CLIP if rival == -math.inf else features[f] - rival
             row.append(max(-RIVAL_CLIP, min(RIVAL_CLIP, lead)))
             n += 1

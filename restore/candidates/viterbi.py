@@ -168,6 +168,10 @@ class Decoder:
         """How much better ``words`` (normalised) fit in place of tokens ``[a, z)`` than the
         tokens themselves: the language model's log-prob of them and the two words after,
         given the two words before (within the sentence), minus the same for the tokens."""
+        return self.fits(tokens, a, z, [words])[0]
+
+    def fits(self, tokens: list[Token], a: int, z: int, phrases: list) -> list[float]:
+        """:meth:`fit` of each of ``phrases`` in place of the same tokens (their context read once)."""
         left: list[str] = []
         i = a - 1
         while i >= 0 and len(left) < 2 and tokens[i].text not in _SENTENCE_END:
@@ -182,11 +186,13 @@ class Decoder:
                 right.append(norm(tokens[i].text))
             i += 1
         ends = i >= len(tokens) or len(right) < 2  # the sentence ends before two more words
+        state = (left[0], left[1])
 
         def score(phrase) -> float:
-            return self._advance((left[0], left[1]), Arc(a, z, (*phrase, *right), 0.0, sentence_end=ends))[0]
+            return self._advance(state, Arc(a, z, (*phrase, *right), 0.0, sentence_end=ends))[0]
 
-        return score(words) - score([norm(t.text) for t in tokens[a:z]])
+        own = score([norm(t.text) for t in tokens[a:z]])
+        return [score(words) - own for words in phrases]
 
     def propose(self, text: str, tokens: list[Token], protected: list[bool]) -> list[Edit]:
         """The edits of the best reading of ``text``, in its character offsets."""

@@ -1,6 +1,9 @@
 """The trained restorer: network (``modeling``), its training target (``formulation``), the
-editor that serves it (``editor``) and the candidate scorer (``scorer``).  Importing this
+editor that serves it (``editor``), the candidate scorer (``scorer``) and the int8 encoder that
+ONNX Runtime runs (``onnx_encoder``).  Importing this
 package is cheap; the submodules load torch and transformers."""
 
 DTYPES = ("auto", "float32", "bfloat16")
 """Number formats the network may run in (``auto``: see :func:`restore.model.editor.model_dtype`)."""
+ENCODERS = ("auto", "onnx", "torch")
+"""What may tag the units (``auto``: see :func:`restore.model.onnx_encoder.onnx_encoder_for`)."""

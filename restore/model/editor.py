@@ -39,11 +39,12 @@ from restore.candidates.ngram import NGRAM_FILE, NgramLM
 from restore.candidates.trigram import CmuTrigramLM
 from restore.candidates.viterbi import Decoder
 from restore.edits import Edit, edit_kind
-from restore.model import DTYPES
-from restore.model.encoding import first_subwords, subword_span_ids, subword_to_token
+from restore.model import DTYPES, ENCODERS
+from restore.model.encoding import first_subwords, length_batches, subword_span_ids, subword_to_token
 from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, spans_from_tags
 from restore.model.gates import gated, gated_document
 from restore.model.modeling import TagGenForRestoration
+from restore.model.onnx_encoder import ENCODER_FILE, onnx_encoder_for
 from restore.model.scorer import CandidateScorer
 from restore.spin.articles import agree
 from restore.text import tokenize
@@ -110,6 +111,10 @@ class Seq2SeqEditor:
     deduplicated, :func:`free_tokens`-bounded) join the tables' candidates, scored by the same
     scorer with the ``generated`` and ``decoder log-prob`` features (:data:`CANDIDATE_FEATURES`);
     their edits have ``source="generated"``.  0 (the default): off, and nothing is decoded.
+    ``encoder``: what tags the units, ``(input_ids, attention_mask) -> (states, tag logits)``
+    (an :class:`restore.model.onnx_encoder.OnnxEncoder`), None for the network's own encoder.
+    ``batch_size``, ``max_batch_tokens``: units per encoder batch and padded subwords per batch
+    at most; units of like length go together (:func:`restore.model.encoding.length_batches`).
     """
 
     def __init__(
@@ -118,6 +123,7 @@ class Seq2SeqEditor:
         tokenizer: PreTrainedTokenizerFast,
         device: str = "cpu",
         batch_size: int = 32,
+        max_batch_tokens: int = 512,
         keep_threshold: float = 0.5,
         min_confidence: float = 0.0,
         max_words: int = 60,
@@ -132,15 +138,18 @@ class Seq2SeqEditor:
         document_evidence: float = 0.0,
         nbest: int = 0,
         nbest_max_words: int = 4,
+        encoder=None,
     ) -> None:
         if nbest < 0 or nbest_max_words < 1:
             raise ValueError("nbest must be >= 0 and nbest_max_words >= 1")
         if nbest and (candidates is None or not getattr(model.config, "echo_spans", False)):
             raise ValueError("nbest needs candidate tables (its proposals are scored beside theirs) and an echo-format model")
         self.model = model.to(device).eval()
+        self.encoder = encoder
         self.tokenizer = tokenizer
         self.device = device
         self.batch_size = batch_size
+        self.max_batch_tokens = max_batch_tokens
         self.keep_threshold = keep_threshold
         self.min_confidence = min_confidence
         self.max_words = max_words
@@ -179,15 +188,20 @@ class Seq2SeqEditor:
 
     @classmethod
     def from_pretrained(
-        cls, path_or_hub_id: str | Path, device: str = "cpu", batch_size: int = 32, dtype: str = "auto", **kwargs
+        cls, path_or_hub_id: str | Path, device: str = "cpu", batch_size: int = 32, dtype: str = "auto",
+        encoder: str = "auto", **kwargs
     ) -> "Seq2SeqEditor":
         """Load model (with its generation config), tokenizer and, if the folder has them,
-        the candidate tables and the n-gram model (:data:`NGRAM_FILE`) from a folder or a Hub
-        id; the network in ``dtype`` (one of :data:`DTYPES`, see :func:`model_dtype`)."""
+        the candidate tables, the n-gram model (:data:`NGRAM_FILE`) and the int8 encoder
+        (:data:`restore.model.onnx_encoder.ENCODER_FILE`) from a folder or a Hub id; the network
+        in ``dtype`` (one of :data:`DTYPES`, see :func:`model_dtype`); ``encoder`` one of
+        :data:`restore.model.onnx_encoder.ENCODERS`."""
         from transformers.utils import cached_file
 
         name = str(path_or_hub_id)
         torch_dtype = model_dtype(dtype, device)  # before loading: a bad name fails fast
+        if encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
         model = TagGenForRestoration.from_pretrained(name, dtype=torch.float32).to(torch_dtype)
         tokenizer = AutoTokenizer.from_pretrained(name)
         settings = getattr(model.config, "restore", {}) or {}
@@ -200,6 +214,9 @@ class Seq2SeqEditor:
         if "ngram" not in kwargs and kwargs["candidates"] is not None:
             path = cached_file(name, NGRAM_FILE, _raise_exceptions_for_missing_entries=False)
             kwargs["ngram"] = NgramLM(path) if path else None
+        if "encoder" not in kwargs and encoder != "torch":
+            path = cached_file(name, ENCODER_FILE, _raise_exceptions_for_missing_entries=False)
+            kwargs["encoder"] = onnx_encoder_for(path, encoder, device)
         return cls(model, tokenizer, device=device, batch_size=batch_size, **kwargs)
 
     def use_candidates(self, candidates: Channel, lm=None) -> "Seq2SeqEditor":
@@ -229,20 +246,33 @@ class Seq2SeqEditor:
         """For each unit, per token of ``restore.text.tokenize(unit)``, the tagger's probability
         that it should be kept (one encoder pass; None for a token it may not change: protected,
         or past the encoder's length).  ``restore.detect`` reads the doubt, 1 minus this."""
-        out: list[list[float | None]] = []
-        for b in range(0, len(units), self.batch_size):
-            chunk = units[b : b + self.batch_size]
+        out: list[list[float | None]] = [[] for _ in units]
+        for idx in self._batches(units):
+            chunk = [units[j] for j in idx]
             enc = self.tokenizer(chunk, truncation=True, max_length=self.max_length, padding=True,
                                  return_offsets_mapping=True, return_tensors="pt")
-            _, tag_logits = self.model.encode(enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device))
+            _, tag_logits = self._encode(enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device))
             keep_probs = tag_logits.float().softmax(-1).cpu()
-            for i, unit in enumerate(chunk):
+            for i, (j, unit) in enumerate(zip(idx, chunk)):
                 tokens = tokenize(unit)
                 sub2tok = subword_to_token([tuple(o) for o in enc["offset_mapping"][i].tolist()], tokens)
-                mask = None if protected is None else protected[b + i]
-                out.append([float(keep_probs[i, pos, KEEP]) if pos >= 0 and not (mask is not None and mask[k]) else None
-                            for k, pos in enumerate(first_subwords(sub2tok, len(tokens)))])
+                mask = None if protected is None else protected[j]
+                out[j] = [float(keep_probs[i, pos, KEEP]) if pos >= 0 and not (mask is not None and mask[k]) else None
+                          for k, pos in enumerate(first_subwords(sub2tok, len(tokens)))]
         return out
+
+    def _encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encoder states (in the network's dtype, for its decoder) and tag logits of a batch."""
+        if self.encoder is None:
+            return self.model.encode(input_ids, attention_mask)
+        states, tag_logits = self.encoder(input_ids, attention_mask)
+        return states.to(self.model.dtype), tag_logits
+
+    def _batches(self, units: list[str]) -> list[list[int]]:
+        """Indices of ``units`` in encoder batches of like subword lengths (:func:`length_batches`
+        with ``batch_size`` and ``max_batch_tokens``)."""
+        lengths = [len(ids) for ids in self.tokenizer(units, truncation=True, max_length=self.max_length)["input_ids"]]
+        return length_batches(lengths, self.batch_size, self.max_batch_tokens)
 
     @torch.inference_mode()
     def _propose_batch(self, units: list[str], protected: list[list[bool]] | None) -> list:
@@ -252,7 +282,7 @@ class Seq2SeqEditor:
         )
         input_ids = enc["input_ids"].to(self.device)
         attention_mask = enc["attention_mask"].to(self.device)
-        states, tag_logits = self.model.encode(input_ids, attention_mask)
+        states, tag_logits = self._encode(input_ids, attention_mask)
         keep_probs = tag_logits.float().softmax(-1).cpu()
         span_ids = torch.zeros_like(input_ids)
         views: list[UnitView] = []
@@ -423,10 +453,11 @@ class Seq2SeqEditor:
     def propose_all(self, units: list[str], protected: list[list[bool]] | None = None):
         """For calibration: per unit, the generated edits (no confidence floor) and every
         scored candidate (:class:`CandidateEdit`), before any choice between them."""
-        out = []
-        for b in range(0, len(units), self.batch_size):
-            masks = None if protected is None else protected[b : b + self.batch_size]
-            out.extend(self._propose_batch(units[b : b + self.batch_size], masks))
+        out: list = [None] * len(units)
+        for idx in self._batches(units):
+            masks = None if protected is None else [protected[j] for j in idx]
+            for j, answer in zip(idx, self._propose_batch([units[j] for j in idx], masks)):
+                out[j] = answer
         return out
 
     def _echo_segments(self, units: list[str], plans: list, todo: list[int]) -> list[list[list[int]]]:

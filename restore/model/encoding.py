@@ -18,6 +18,21 @@ from restore.text import Token
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", MASK, SEP]
 
 
+def length_batches(lengths: list[int], batch_size: int, max_tokens: int) -> list[list[int]]:
+    """Indices of items of subword ``lengths`` grouped into encoder batches: longest first,
+    each batch at most ``batch_size`` items and, padded to its longest, at most ``max_tokens``
+    subwords (an item longer than that alone).  Every index once; batches of like lengths
+    waste little on padding."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    for i in order:
+        if batches and len(batches[-1]) < batch_size and lengths[batches[-1][0]] * (len(batches[-1]) + 1) <= max_tokens:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
 def subword_to_token(offsets: list[tuple[int, int]], tokens: list[Token]) -> list[int]:
     """For each subword offset pair, the index of the token it starts in (-1 for specials)."""
     starts = [t.start for t in tokens]

@@ -1,0 +1,82 @@
+"""The tagger's encoder run by ONNX Runtime with int8 weights: the fast path on a CPU.
+
+``python -m training.export_encoder MODEL_DIR`` writes :data:`ENCODER_FILE` into a model
+folder (the encoder and tag head of :class:`restore.model.modeling.TagGenForRestoration`,
+exported to ONNX and its linear layers quantized to int8); :class:`OnnxEncoder` runs it.
+:meth:`restore.model.editor.Seq2SeqEditor.from_pretrained` uses it when the folder has one,
+``onnxruntime`` is installed and the device is the CPU (``encoder="auto"``); the network's own
+encoder (``encoder="torch"``) stays the reference path.  On the benchmark both paths are run
+side by side (``python -m benchmarks.run --systems seq2seq seq2seq-torch``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from restore.model import ENCODERS
+
+ENCODER_FILE = "encoder.int8.onnx"
+"""The int8 encoder a model folder may carry (written by ``training.export_encoder``)."""
+
+
+class OnnxEncoder:
+    """``(input_ids, attention_mask) -> (encoder states, tag logits)`` as float32 tensors, by an
+    ONNX Runtime session of an exported encoder on the CPU with ``threads`` threads (default:
+    torch's, so that ``torch.set_num_threads`` governs both)."""
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only
+        self.path = Path(path)
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each row of the batch is run on its own, without its padding (zeros out there): the
+        int8 activations are scaled per call, so a unit's tags never depend on its batch-mates
+        (``fix(list)`` is ``fix`` of each), at about the speed of padded batches."""
+        ids, mask = input_ids.cpu().long().numpy(), attention_mask.cpu().long().numpy()
+        rows = []
+        for i in range(ids.shape[0]):
+            n = int(mask[i].sum())
+            whole = not mask[i, :n].all()  # not right-padded: run the row as it is
+            feed = (ids[i : i + 1], mask[i : i + 1]) if whole else (ids[i : i + 1, :n], mask[i : i + 1, :n])
+            rows.append(self.session.run(["states", "tag_logits"], {"input_ids": feed[0], "attention_mask": feed[1]}))
+        states = torch.zeros(ids.shape[0], ids.shape[1], rows[0][0].shape[-1]) if rows else torch.zeros(0)
+        tag_logits = torch.zeros(ids.shape[0], ids.shape[1], rows[0][1].shape[-1]) if rows else torch.zeros(0)
+        for i, (row_states, row_logits) in enumerate(rows):
+            states[i, : row_states.shape[1]] = torch.from_numpy(row_states[0])
+            tag_logits[i, : row_logits.shape[1]] = torch.from_numpy(row_logits[0])
+        return states, tag_logits
+
+
+def onnx_encoder_for(folder_file: str | None, encoder: str, device: str) -> OnnxEncoder | None:
+    """The :class:`OnnxEncoder` that ``encoder`` asks for, given the
+    model folder's :data:`ENCODER_FILE` (its path, or None if the folder has none); None for
+    the network's own encoder.  ``encoder``: ``auto`` (ONNX Runtime where the folder has the
+    file, ``onnxruntime`` is installed and the device is the CPU, else the network's own),
+    ``onnx`` (that file, or an error) or ``torch`` (the network's own, the reference).
+    ``onnx`` without the file, without ``onnxruntime`` or off the
+    CPU raises ValueError with the reason."""
+    if encoder not in ENCODERS:
+        raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
+    if encoder == "torch":
+        return None
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        if encoder == "onnx":
+            raise ValueError("encoder='onnx' needs the onnxruntime package (pip install onnxruntime)") from None
+        return None
+    if device != "cpu" or folder_file is None:
+        if encoder == "onnx":
+            reason = f"the device is {device}" if device != "cpu" else f"the model folder has no {ENCODER_FILE}"
+            raise ValueError(f"encoder='onnx' runs on the CPU from the folder's {ENCODER_FILE}, but {reason} "
+                             "(python -m training.export_encoder MODEL_DIR writes it)")
+        return None
+    return OnnxEncoder(folder_file)

@@ -1,0 +1,84 @@
+"""The fast path: length-bucketed encoder batches and the int8 ONNX encoder beside the network's own."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from restore import Restorer
+from restore.model.encoding import length_batches
+from restore.model.onnx_encoder import ENCODER_FILE, OnnxEncoder
+from restore.restorer import ModelLoadError
+
+
+def test_length_batches_keep_every_unit_once_within_their_limits() -> None:
+    lengths = [5, 90, 12, 12, 40, 3, 130, 41, 7, 7, 7, 7]
+    batches = length_batches(lengths, batch_size=3, max_tokens=100)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        padded = max(lengths[i] for i in batch) * len(batch)
+        assert len(batch) <= 3 and (padded <= 100 or len(batch) == 1)
+        assert lengths[batch[0]] == max(lengths[i] for i in batch)  # longest first
+    assert [6] in batches and [1] in batches  # longer than the budget allows with company: alone
+    assert length_batches([], 4, 100) == []
+
+
+@pytest.fixture(scope="module")
+def onnx_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with its int8 encoder, exported by training.export_encoder."""
+    from training import export_encoder
+
+    folder = tmp_path_factory.mktemp("onnx") / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    export_encoder.main([str(folder)])
+    return folder
+
+
+def test_exported_encoder_tags_as_the_network_does(onnx_model_dir: Path) -> None:
+    """Same keep probabilities within the int8 rounding, and the same output shapes."""
+    fast = Restorer.from_pretrained(str(onnx_model_dir), dtype="float32")
+    reference = Restorer.from_pretrained(str(onnx_model_dir), dtype="float32", encoder="torch")
+    assert isinstance(fast.editor.encoder, OnnxEncoder) and fast.editor.encoder.path.name == ENCODER_FILE
+    assert reference.editor.encoder is None
+    units = ["Officials mentioned the information convention was cancelled.", "A short one.",
+             "The minister stated that the brand new plan will be applied in the japanese region next year."]
+    got, want = fast.editor.keep_probabilities(units), reference.editor.keep_probabilities(units)
+    assert [len(g) for g in got] == [len(w) for w in want]
+    pairs = [(g, w) for gs, ws in zip(got, want) for g, w in zip(gs, ws)]
+    assert all((g is None) == (w is None) for g, w in pairs)
+    assert max(abs(g - w) for g, w in pairs if g is not None) < 0.1
+    text = "\n\n".join(units)
+    assert fast.explain(text).text == fast.fix(text)  # a working restorer, edits replayable
+
+
+def test_encoder_choice_is_checked(tiny_model_dir: Path, onnx_model_dir: Path) -> None:
+    with pytest.raises(ValueError, match="encoder must be one of auto, onnx, torch"):
+        Restorer.from_pretrained(str(onnx_model_dir), encoder="tensorrt")
+    with pytest.raises(ModelLoadError, match=f"has no {ENCODER_FILE}.*training.export_encoder"):
+        Restorer.from_pretrained(str(tiny_model_dir), encoder="onnx")
+    assert Restorer.from_pretrained(str(tiny_model_dir)).editor.encoder is None  # auto: none there, torch's
+
+
+def test_export_refuses_an_encoder_that_strays(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from training.export_encoder import export_encoder
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    with pytest.raises(SystemExit, match="differ by up to"):
+        export_encoder(folder, tolerance=0.0)
+    assert not (folder / ENCODER_FILE).exists()
+
+
+def test_cli_takes_the_encoder(onnx_model_dir: Path, tmp_path: Path) -> None:
+    from restore.cli import main
+
+    src = tmp_path / "in.txt"
+    src.write_text("Officials mentioned the information convention was cancelled.\n")
+    outputs = []
+    for encoder in ("onnx", "torch"):
+        out = tmp_path / f"{encoder}.txt"
+        assert main(["fix", str(src), "--model", str(onnx_model_dir), "--encoder", encoder, "-o", str(out)]) in (0, None)
+        outputs.append(out.read_text())
+    assert all(o.strip() for o in outputs)
