@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = {
         "model": args.model,
         "words": words,
-        "dtype": str(restorer.editor.model.dtype).removeprefix("torch."),
+        "dtype": str(restorer.editor.network_dtype).removeprefix("torch."),
         "encoder": "torch" if restorer.editor.encoder is None else f"onnx:{restorer.editor.encoder.path.name}",
         "load_seconds": round(load_seconds, 2),
         "seconds": [round(t, 3) for t in timings],

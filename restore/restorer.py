@@ -147,7 +147,8 @@ class Restorer:
         :func:`restore.model.editor.model_dtype`.  ``encoder``: ``auto`` (on the CPU, the
         folder's int8 ONNX encoder where it has one and ``onnxruntime`` is installed, else the
         network's own), ``onnx`` or ``torch`` (the reference); see
-        :mod:`restore.model.onnx_encoder`.  One short sentence is restored before this
+        :mod:`restore.model.onnx_encoder`; with that encoder the network's weights are read only
+        when the decoder is first asked to write (never, with the shipped calibration).  One short sentence is restored before this
         returns, so a model that loads but cannot run fails here.
 
         Raises :class:`ModelNotFoundError` when there is no such model (none shipped, no

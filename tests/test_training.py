@@ -86,7 +86,8 @@ def test_encoded_pair_is_aligned(tiny_model_dir: Path) -> None:
 
 
 def test_echo_processor_forces_the_format() -> None:
-    from restore.model.editor import EchoSpans, free_tokens
+    from restore.model.echo import EchoSpans
+    from restore.model.formulation import free_tokens
 
     markers, eos, sep = [10, 11, 12], 2, 5
     segments = [[[10, 50, 51, sep], [11, 60, sep]]]

@@ -470,7 +470,8 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
     if not card.exists():
         raise SystemExit(f"restore error: no model card at {card}; export a run first")
     head = card.read_text()
-    for section in ("## Candidate tables", "## Candidate sources", "## N-gram model", "## Calibration", "## Benchmark"):
+    for section in ("## Candidate tables", "## Candidate sources", "## N-gram model", "## Fast encoder", "## Calibration",
+                    "## Benchmark"):
         head = head.split(section)[0]
     candidates = output / "candidates.json"
     if candidates.exists():
@@ -502,6 +503,16 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
             + (f", {info['bits']}-bit" if "bits" in info else "")
             + f", {info['bytes'] / 1e6:.0f} MB; contractions with one reading written out, so it has no say on "
             "contracting), which the `ngram fit` candidate features read.\n\n"
+        )
+    from restore.model.onnx_encoder import ENCODER_FILE
+
+    if (output / ENCODER_FILE).exists():
+        head += (
+            "## Fast encoder\n\n"
+            f"`{ENCODER_FILE}` (`python -m training.export_encoder`): the encoder and tag head of these weights "
+            f"exported to ONNX with their linear layers' weights in int8 ({(output / ENCODER_FILE).stat().st_size / 1e6:.0f} MB), "
+            "which ONNX Runtime runs on the CPU in place of the network's own encoder (`encoder='auto'`; "
+            "`encoder='torch'` is the reference path, benchmarked beside it as `seq2seq-torch` when the report has it).\n\n"
         )
     calibration = output / "calibration.json"
     if calibration.exists():

@@ -96,8 +96,8 @@ class Seq2SeqSystem:
         config = json.loads((self.model_dir / "config.json").read_text())
         return {
             "model": model_hash(self.model_dir),
-            "params": sum(p.numel() for p in editor.model.parameters()),
-            "dtype": str(editor.model.dtype).removeprefix("torch."),
+            "params": editor.num_parameters(),
+            "dtype": str(editor.network_dtype).removeprefix("torch."),
             "encoder": "torch" if getattr(editor, "encoder", None) is None else f"onnx:{editor.encoder.path.name}",
             "architecture": ",".join(config.get("architectures", [])),
             **({"candidate_sources": "+".join(self.sources)} if self.sources is not None else {}),

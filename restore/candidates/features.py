@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from operator import itemgetter
+
+import numpy as np
 
 from restore.candidates.channel import Candidate, Channel, match_apostrophes, neighbours, norm
 from restore.candidates.ngram import NgramLM, ngram_word, ngram_words
@@ -196,47 +199,52 @@ def rival_leads(found: list[tuple[int, int, int, tuple[float, ...]]],
     """The rival features of :data:`CANDIDATE_FEATURES` for candidates given as (unit, first
     token, end token, first features): each one's lead over the best of its rivals, the same
     unit's candidates on any of its words (same span or overlapping), for each feature index
-    of ``compared`` (None: log(1 + how many rivals))."""
-    by_span: dict[tuple[int, int, int], list[int]] = {}
-    for k, (i, a, z, _) in enumerate(found):
-        by_span.setdefault((i, a, z), []).append(k)
-    spans_of_unit: dict[int, list[tuple[int, int, int]]] = {}
-    for key in by_span:
-        spans_of_unit.setdefault(key[0], []).append(key)
-    features_compared = [f for f in compared if f is not None]
-    # For each span and compared feature: (best value, index of the best, second best value).
-    tops: dict[tuple[int, int, int], list[tuple[float, int, float]]] = {}
-    for key, ks in by_span.items():
-        per_feature = []
-        for f in features_compared:
-            ranked = sorted(ks, key=lambda k: -found[k][3][f])
-            second = found[ranked[1]][3][f] if len(ranked) > 1 else -math.inf
-            per_feature.append((found[ranked[0]][3][f], ranked[0], second))
-        tops[key] = per_feature
-    # For each span: its rivals' count and, per compared feature, the best value among the
-    # other spans of the unit that share a word with it (-inf: none).
-    around: dict[tuple[int, int, int], tuple[int, list[float]]] = {}
-    for own, ks in by_span.items():
-        i, a, z = own
-        others = [key for key in spans_of_unit[i] if key != own and key[1] < z and a < key[2]]
-        best_other = [max((tops[key][n][0] for key in others), default=-math.inf) for n in range(len(features_compared))]
-        around[own] = (len(ks) - 1 + sum(len(by_span[key]) for key in others), best_other)
-    leads: list[tuple[float, ...]] = []
-    for k, (i, a, z, features) in enumerate(found):
-        own = (i, a, z)
-        rivals, best_other = around[own]
-        row, n = [], 0
-        for f in compared:
-            if f is None:
-                row.append(math.log1p(rivals))
-                continue
-            best, at, second = tops[own][n]
-            rival = max(second if at == k else best, best_other[n])
-            lead = RIVAL_CLIP if rival == -math.inf else features[f] - rival
-            row.append(max(-RIVAL_CLIP, min(RIVAL_CLIP, lead)))
+    of ``compared`` (None: log(1 + how many rivals)).  Vectorized over candidates and spans."""
+    if not found:
+        return []
+    span_of: dict[tuple[int, int, int], int] = {}
+    sid = np.fromiter((span_of.setdefault((i, a, z), len(span_of)) for i, a, z, _ in found), dtype=np.int64, count=len(found))
+    columns = [f for f in compared if f is not None]
+    pick = itemgetter(*columns)
+    values = np.array([pick(row[3]) for row in found], dtype=np.float64).reshape(len(found), len(columns))
+    n_spans, order = len(span_of), np.arange(len(found))[:, None]
+    # Per span and compared feature: the best value, the first candidate with it, the best of the others.
+    best = np.full((n_spans, len(columns)), -np.inf)
+    np.maximum.at(best, sid, values)
+    at = np.full((n_spans, len(columns)), len(found))
+    np.minimum.at(at, sid, np.where(values == best[sid], order, len(found)))
+    second = np.full((n_spans, len(columns)), -np.inf)
+    np.maximum.at(second, sid, np.where(order == at[sid], -np.inf, values))
+    counts = np.bincount(sid, minlength=n_spans)
+    # Per span: the best value among the unit's other spans that share a word with it, and the rivals.
+    best_other = np.full((n_spans, len(columns)), -np.inf)
+    rivals = counts - 1
+    spans_of_unit: dict[int, list[int]] = {}
+    for (i, _, _), s in span_of.items():
+        spans_of_unit.setdefault(i, []).append(s)
+    bounds = np.array(list(span_of), dtype=np.int64)[:, 1:]  # (first, stop) of each span
+    for members in spans_of_unit.values():
+        if len(members) < 2:
+            continue
+        ids = np.array(members)
+        first, stop = bounds[ids, 0], bounds[ids, 1]
+        overlap = (first[None, :] < stop[:, None]) & (first[:, None] < stop[None, :])
+        np.fill_diagonal(overlap, False)
+        rivals[ids] += overlap @ counts[ids]
+        best_other[ids] = np.where(overlap[:, :, None], best[ids][None, :, :], -np.inf).max(axis=1)
+    rival = np.maximum(np.where(order == at[sid], second[sid], best[sid]), best_other[sid])
+    with np.errstate(invalid="ignore"):
+        lead = np.where(rival == -np.inf, RIVAL_CLIP, np.clip(values - rival, -RIVAL_CLIP, RIVAL_CLIP))
+    n_rivals = np.array([math.log1p(r) for r in rivals.tolist()])[sid]  # math's, to the last bit as before
+    out = np.empty((len(found), len(compared)))
+    n = 0
+    for c, f in enumerate(compared):
+        if f is None:
+            out[:, c] = n_rivals
+        else:
+            out[:, c] = lead[:, n]
             n += 1
-        leads.append(tuple(row))
-    return leads
+    return [tuple(row) for row in out.tolist()]
 
 
 def match_case(phrase: str, spun: str) -> str:

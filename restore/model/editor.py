@@ -31,7 +31,7 @@ import re
 from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer, LogitsProcessor, LogitsProcessorList, PreTrainedTokenizerFast
+from transformers import PreTrainedTokenizerFast
 
 from restore.candidates.channel import Channel, norm
 from restore.candidates.features import CANDIDATE_FEATURES, CandidateEdit, CandidateFeatures, UnitView
@@ -41,9 +41,8 @@ from restore.candidates.viterbi import Decoder
 from restore.edits import Edit, edit_kind
 from restore.model import DTYPES, ENCODERS
 from restore.model.encoding import first_subwords, length_batches, subword_span_ids, subword_to_token
-from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, spans_from_tags
+from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, free_tokens, spans_from_tags
 from restore.model.gates import gated, gated_document
-from restore.model.modeling import TagGenForRestoration
 from restore.model.onnx_encoder import ENCODER_FILE, onnx_encoder_for
 from restore.model.scorer import CandidateScorer
 from restore.spin.articles import agree
@@ -77,18 +76,14 @@ def _cpu_has_bf16() -> bool:
     return re.search(r"\b(avx512_bf16|amx_bf16)\b", flags) is not None
 
 
-MAX_FREE_TOKENS = 12
-"""Longest replacement, in subwords, the decoder may write for one span."""
-
-
-def free_tokens(segment: list[int]) -> int:
-    """Subwords the decoder may write for the span of an echo ``segment`` (``<ek> words <sep>``):
-    spinners change a phrase's length a little, never ten-fold."""
-    return min(MAX_FREE_TOKENS, 2 * (len(segment) - 2) + 4)
-
-
 class Seq2SeqEditor:
     """Propose edits for units of text with a :class:`TagGenForRestoration` model.
+
+    ``model``: the network, or a function without arguments that loads it when first needed
+    (:attr:`model`), with ``config`` (its ``config.json`` as a dict), ``weights`` (its weights
+    file, for :meth:`num_parameters`) and, as the function's ``dtype`` attribute, the dtype it
+    loads in: :meth:`from_pretrained` passes one where the int8 encoder tags, so that a restorer
+    whose decoder is off never reads the weights.
 
     ``keep_threshold``: a token is replaced only if the model's probability that it should
     be kept is below this value (lower means fewer, surer edits).  ``min_confidence``: an
@@ -119,7 +114,7 @@ class Seq2SeqEditor:
 
     def __init__(
         self,
-        model: TagGenForRestoration,
+        model,
         tokenizer: PreTrainedTokenizerFast,
         device: str = "cpu",
         batch_size: int = 32,
@@ -139,12 +134,25 @@ class Seq2SeqEditor:
         nbest: int = 0,
         nbest_max_words: int = 4,
         encoder=None,
+        config: dict | None = None,
+        weights: str | Path | None = None,
     ) -> None:
         if nbest < 0 or nbest_max_words < 1:
             raise ValueError("nbest must be >= 0 and nbest_max_words >= 1")
-        if nbest and (candidates is None or not getattr(model.config, "echo_spans", False)):
-            raise ValueError("nbest needs candidate tables (its proposals are scored beside theirs) and an echo-format model")
-        self.model = model.to(device).eval()
+        if nbest and candidates is None:
+            raise ValueError("nbest needs candidate tables: its proposals are scored beside theirs")
+        if isinstance(model, torch.nn.Module):
+            self._model, self._load_model = model.to(device).eval(), None
+            config = model.config.to_dict()
+            self.network_dtype = model.dtype
+        elif callable(model) and config is not None:
+            self._model, self._load_model = None, model
+            self.network_dtype = getattr(model, "dtype", torch.float32)
+        else:
+            raise TypeError("model must be the network, or a function that loads it together with its config")
+        self._weights = weights
+        if nbest and not config.get("echo_spans", False):
+            raise ValueError("nbest needs an echo-format model (config echo_spans)")
         self.encoder = encoder
         self.tokenizer = tokenizer
         self.device = device
@@ -175,16 +183,39 @@ class Seq2SeqEditor:
         self.features: CandidateFeatures | None = None
         if candidates is not None:
             self.use_candidates(candidates, lm)
-        self.max_length = min(int(model.config.max_position_embeddings) - 2, 256)
+        self.max_length = min(int(config["max_position_embeddings"]) - 2, 256)
         # The decoder's learned positions end at max_position_embeddings; the start token takes one.
-        self.max_new_tokens = int(model.config.max_position_embeddings) - 1
+        self.max_new_tokens = int(config["max_position_embeddings"]) - 1
         self._marker_list = [tokenizer.convert_tokens_to_ids(m) for m in MARKERS]
         self._marker_ids = {t: k for k, t in enumerate(self._marker_list)}
         self._sep_id = tokenizer.convert_tokens_to_ids(SEP)
         self._special_ids = sorted(set(self._marker_list) | {self._sep_id} | {
             tokenizer.convert_tokens_to_ids(t) for t in ("<s>", "<pad>", "<unk>", "<mask>")
         })
-        self.echo = bool(getattr(model.config, "echo_spans", False))
+        self.echo = bool(config.get("echo_spans", False))
+
+    @property
+    def model(self):
+        """The network (:class:`restore.model.modeling.TagGenForRestoration`), loaded on first use
+        where the editor was given a loader: with the int8 encoder and the decoder off, never."""
+        if self._model is None:
+            self._model = self._load_model().to(self.device).eval()
+            self._load_model = None
+        return self._model
+
+    @property
+    def network_loaded(self) -> bool:
+        """Whether the network's weights are in memory (see :attr:`model`)."""
+        return self._model is not None
+
+    def num_parameters(self) -> int:
+        """The network's parameter count, read from its weights file while they are not loaded."""
+        if self._model is None and self._weights is not None:
+            from safetensors import safe_open
+
+            with safe_open(str(self._weights), "pt") as f:  # mBART's final_logits_bias is a buffer, not a parameter
+                return sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys() if not k.endswith("final_logits_bias"))
+        return sum(p.numel() for p in self.model.parameters())
 
     @classmethod
     def from_pretrained(
@@ -196,15 +227,43 @@ class Seq2SeqEditor:
         (:data:`restore.model.onnx_encoder.ENCODER_FILE`) from a folder or a Hub id; the network
         in ``dtype`` (one of :data:`DTYPES`, see :func:`model_dtype`); ``encoder`` one of
         :data:`restore.model.onnx_encoder.ENCODERS`."""
+        import json
+
         from transformers.utils import cached_file
 
         name = str(path_or_hub_id)
         torch_dtype = model_dtype(dtype, device)  # before loading: a bad name fails fast
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
-        model = TagGenForRestoration.from_pretrained(name, dtype=torch.float32).to(torch_dtype)
-        tokenizer = AutoTokenizer.from_pretrained(name)
-        settings = getattr(model.config, "restore", {}) or {}
+        config_file = cached_file(name, "config.json")
+        with open(config_file, encoding="utf-8") as f:
+            config = json.load(f)
+        if "encoder" not in kwargs and encoder != "torch":
+            path = cached_file(name, ENCODER_FILE, _raise_exceptions_for_missing_entries=False)
+            kwargs["encoder"] = onnx_encoder_for(path, encoder, device)
+
+        def load_network():
+            from transformers.utils import logging as transformers_logging
+
+            from restore.model.modeling import TagGenForRestoration
+
+            bars = transformers_logging.is_progress_bar_enabled()
+            transformers_logging.disable_progress_bar()  # no "Loading weights" bar in the middle of a fix
+            try:
+                return TagGenForRestoration.from_pretrained(name, dtype=torch.float32).to(torch_dtype)
+            finally:
+                if bars:
+                    transformers_logging.enable_progress_bar()
+
+        load_network.dtype = torch_dtype  # type: ignore[attr-defined]
+        if kwargs.get("encoder") is None:
+            model, config = load_network(), None  # its own encoder tags: needed now
+        else:
+            kwargs["weights"] = cached_file(name, "model.safetensors")  # there, though read only if the decoder is asked
+            model = load_network
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(name)
+        settings = config.get("restore", {}) if config is not None else getattr(model.config, "restore", {})
+        settings = settings or {}
         known = ("keep_threshold", "min_confidence", "max_words", "candidate_keep_threshold", "candidate_scorer",
                  "min_evidence", "evidence_confidence", "sure_confidence", "document_evidence", "nbest", "nbest_max_words")
         kwargs = {**{k: settings[k] for k in known if k in settings}, **kwargs}
@@ -214,10 +273,7 @@ class Seq2SeqEditor:
         if "ngram" not in kwargs and kwargs["candidates"] is not None:
             path = cached_file(name, NGRAM_FILE, _raise_exceptions_for_missing_entries=False)
             kwargs["ngram"] = NgramLM(path) if path else None
-        if "encoder" not in kwargs and encoder != "torch":
-            path = cached_file(name, ENCODER_FILE, _raise_exceptions_for_missing_entries=False)
-            kwargs["encoder"] = onnx_encoder_for(path, encoder, device)
-        return cls(model, tokenizer, device=device, batch_size=batch_size, **kwargs)
+        return cls(model, tokenizer, device=device, batch_size=batch_size, config=config, **kwargs)
 
     def use_candidates(self, candidates: Channel, lm=None) -> "Seq2SeqEditor":
         """Draw candidates from ``candidates`` from now on (same scorer, n-gram model and
@@ -262,11 +318,10 @@ class Seq2SeqEditor:
         return out
 
     def _encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Encoder states (in the network's dtype, for its decoder) and tag logits of a batch."""
+        """Encoder states and tag logits of a batch (the decoder reads the states in its own dtype)."""
         if self.encoder is None:
             return self.model.encode(input_ids, attention_mask)
-        states, tag_logits = self.encoder(input_ids, attention_mask)
-        return states.to(self.model.dtype), tag_logits
+        return self.encoder(input_ids, attention_mask)
 
     def _batches(self, units: list[str]) -> list[list[int]]:
         """Indices of ``units`` in encoder batches of like subword lengths (:func:`length_batches`
@@ -330,6 +385,10 @@ class Seq2SeqEditor:
         results: list[list[Edit]] = [[] for _ in units]
         if not todo:
             return results
+        from transformers import LogitsProcessorList
+
+        from restore.model.echo import EchoSpans
+
         processors = LogitsProcessorList()
         max_new = min(8 * max(len(plans[i][1]) for i in todo) + 2, self.max_new_tokens)
         if self.echo:
@@ -344,7 +403,7 @@ class Seq2SeqEditor:
             processors.append(EchoSpans(segments, self._marker_list, self.tokenizer.eos_token_id, self._special_ids))
             max_new = min(max(sum(len(f) + free_tokens(f) for f in segs) + 1 for segs in segments), self.max_new_tokens)
         idx = torch.tensor(todo, device=self.device)
-        encoder_outputs = self.model.with_spans(states[idx], span_ids[idx])
+        encoder_outputs = self.model.with_spans(states[idx].to(self.model.dtype), span_ids[idx])
         gen = self.model.generate(
             encoder_outputs=encoder_outputs,
             attention_mask=attention_mask[idx],
@@ -390,6 +449,10 @@ class Seq2SeqEditor:
                     seg = [self._marker_list[0]] + self.tokenizer(spun, add_special_tokens=False)["input_ids"] + [self._sep_id]
                     if len(seg) + free_tokens(seg) < self.max_new_tokens:
                         rows.append((i, a, z, seg))
+        from transformers import LogitsProcessorList
+
+        from restore.model.echo import EchoSpans
+
         found: list[dict] = [{} for _ in units]
         step = max(1, self.batch_size // self.nbest)
         for b in range(0, len(rows), step):
@@ -399,7 +462,7 @@ class Seq2SeqEditor:
                                     device=self.device)
             segments = [[seg] for *_, seg in chunk for _ in range(self.nbest)]  # one row per beam
             gen = self.model.generate(
-                encoder_outputs=self.model.with_spans(states[idx], span_ids),
+                encoder_outputs=self.model.with_spans(states[idx].to(self.model.dtype), span_ids),
                 attention_mask=attention_mask[idx],
                 max_new_tokens=max(len(seg) + free_tokens(seg) for *_, seg in chunk) + 1,
                 logits_processor=LogitsProcessorList(
@@ -507,52 +570,6 @@ class Seq2SeqEditor:
                 lps.append(lp)
         close(None)
         return found
-
-
-class EchoSpans(LogitsProcessor):
-    """Forces the echo format while generating: ``<ek> spun words <sep>`` for each span, then
-    free text, which may end only with the next span's marker (``</s>`` after the last).
-
-    Stateless: each step re-reads the sequence so far, so it works for any batch order.
-    """
-
-    def __init__(self, segments: list[list[list[int]]], markers: list[int], eos_id: int, special_ids: list[int]) -> None:
-        self.segments = segments
-        self.markers = markers
-        self.eos_id = eos_id
-        self.special_ids = special_ids  # never written freely: markers, <sep>, <pad>, <s>, …
-
-    def next_token(self, row: int, seq: list[int]) -> tuple[int, bool]:
-        """(token, forced): the forced token, or the only terminator allowed now."""
-        segs, i, k = self.segments[row], 0, 0
-        while True:
-            for j, tok in enumerate(segs[k]):
-                if i + j >= len(seq):
-                    return tok, True
-            i += len(segs[k])
-            end = self.markers[k + 1] if k + 1 < len(segs) else self.eos_id
-            free = 0
-            while i < len(seq) and seq[i] != end:
-                i, free = i + 1, free + 1
-            if i >= len(seq):
-                return end, free >= free_tokens(segs[k])
-            if end == self.eos_id:
-                return self.eos_id, True
-            k += 1
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        out = scores.clone()
-        for row in range(input_ids.shape[0]):
-            tok, forced = self.next_token(row, input_ids[row, 1:].tolist())
-            if forced:
-                out[row] = float("-inf")
-                out[row, tok] = 0.0
-            else:
-                keep = out[row, tok].clone()
-                out[row, self.special_ids] = float("-inf")
-                out[row, self.eos_id] = float("-inf")
-                out[row, tok] = keep
-        return out
 
 
 def _edit_with_article(unit: str, view: UnitView, a: int, z: int, replacement: str, confidence: float,

@@ -132,3 +132,13 @@ def edits_from_spans(
         conf = 1.0 if confidences is None else confidences[n]
         edits.append(Edit(start, end, before, s.replacement, edit_kind(before, s.replacement), conf, source))
     return edits
+
+
+MAX_FREE_TOKENS = 12
+"""Longest replacement, in subwords, the decoder may write for one span."""
+
+
+def free_tokens(segment: list[int]) -> int:
+    """Subwords the decoder may write for the span of an echo ``segment`` (``<ek> words <sep>``):
+    spinners change a phrase's length a little, never ten-fold."""
+    return min(MAX_FREE_TOKENS, 2 * (len(segment) - 2) + 4)

@@ -37,22 +37,15 @@ class OnnxEncoder:
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each row of the batch is run on its own, without its padding (zeros out there): the
-        int8 activations are scaled per call, so a unit's tags never depend on its batch-mates
-        (``fix(list)`` is ``fix`` of each), at about the speed of padded batches."""
-        ids, mask = input_ids.cpu().long().numpy(), attention_mask.cpu().long().numpy()
-        rows = []
-        for i in range(ids.shape[0]):
-            n = int(mask[i].sum())
-            whole = not mask[i, :n].all()  # not right-padded: run the row as it is
-            feed = (ids[i : i + 1], mask[i : i + 1]) if whole else (ids[i : i + 1, :n], mask[i : i + 1, :n])
-            rows.append(self.session.run(["states", "tag_logits"], {"input_ids": feed[0], "attention_mask": feed[1]}))
-        states = torch.zeros(ids.shape[0], ids.shape[1], rows[0][0].shape[-1]) if rows else torch.zeros(0)
-        tag_logits = torch.zeros(ids.shape[0], ids.shape[1], rows[0][1].shape[-1]) if rows else torch.zeros(0)
-        for i, (row_states, row_logits) in enumerate(rows):
-            states[i, : row_states.shape[1]] = torch.from_numpy(row_states[0])
-            tag_logits[i, : row_logits.shape[1]] = torch.from_numpy(row_logits[0])
-        return states, tag_logits
+        """The padded batch in one call.  The int8 activations are scaled per call, so a unit's
+        keep probabilities move by a few thousandths with its batch-mates (as bfloat16's
+        rounding moves with the padding); run one unit at a time, ONNX Runtime is no faster
+        than the network's own encoder (``benchmarks.speed``; docs/research-log.md)."""
+        states, tag_logits = self.session.run(
+            ["states", "tag_logits"],
+            {"input_ids": input_ids.cpu().long().numpy(), "attention_mask": attention_mask.cpu().long().numpy()},
+        )
+        return torch.from_numpy(states), torch.from_numpy(tag_logits)
 
 
 def onnx_encoder_for(folder_file: str | None, encoder: str, device: str) -> OnnxEncoder | None:
