@@ -79,8 +79,9 @@ def _cpu_has_bf16() -> bool:
 class Seq2SeqEditor:
     """Propose edits for units of text with a :class:`TagGenForRestoration` model.
 
-    ``model``: the network, or a function without arguments that loads it when first needed
-    (:attr:`model`), with ``config`` (its ``config.json`` as a dict), ``weights`` (its weights
+    ``model``: the network (its own config is read, ``config`` ignored), or a function without
+    arguments that loads it when first needed (:attr:`model`), with ``config`` (its
+    ``config.json`` as a dict), ``weights`` (its weights
     file, for :meth:`num_parameters`) and, as the function's ``dtype`` attribute, the dtype it
     loads in: :meth:`from_pretrained` passes one where the int8 encoder tags, so that a restorer
     whose decoder is off never reads the weights.
@@ -257,13 +258,12 @@ class Seq2SeqEditor:
 
         load_network.dtype = torch_dtype  # type: ignore[attr-defined]
         if kwargs.get("encoder") is None:
-            model, config = load_network(), None  # its own encoder tags: needed now
+            model = load_network()  # its own encoder tags: needed now
         else:
             kwargs["weights"] = cached_file(name, "model.safetensors")  # there, though read only if the decoder is asked
             model = load_network
         tokenizer = PreTrainedTokenizerFast.from_pretrained(name)
-        settings = config.get("restore", {}) if config is not None else getattr(model.config, "restore", {})
-        settings = settings or {}
+        settings = config.get("restore") or {}
         known = ("keep_threshold", "min_confidence", "max_words", "candidate_keep_threshold", "candidate_scorer",
                  "min_evidence", "evidence_confidence", "sure_confidence", "document_evidence", "nbest", "nbest_max_words")
         kwargs = {**{k: settings[k] for k in known if k in settings}, **kwargs}

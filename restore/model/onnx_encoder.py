@@ -15,8 +15,6 @@ from pathlib import Path
 
 import torch
 
-from restore.model import ENCODERS
-
 ENCODER_FILE = "encoder.int8.onnx"
 """The int8 encoder a model folder may carry (written by ``training.export_encoder``)."""
 
@@ -49,15 +47,13 @@ class OnnxEncoder:
 
 
 def onnx_encoder_for(folder_file: str | None, encoder: str, device: str) -> OnnxEncoder | None:
-    """The :class:`OnnxEncoder` that ``encoder`` asks for, given the
+    """The :class:`OnnxEncoder` that ``encoder`` (one of :data:`restore.model.ENCODERS`) asks for, given the
     model folder's :data:`ENCODER_FILE` (its path, or None if the folder has none); None for
     the network's own encoder.  ``encoder``: ``auto`` (ONNX Runtime where the folder has the
     file, ``onnxruntime`` is installed and the device is the CPU, else the network's own),
     ``onnx`` (that file, or an error) or ``torch`` (the network's own, the reference).
     ``onnx`` without the file, without ``onnxruntime`` or off the
     CPU raises ValueError with the reason."""
-    if encoder not in ENCODERS:
-        raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
     if encoder == "torch":
         return None
     try:
