@@ -82,3 +82,24 @@ def test_cli_takes_the_encoder(onnx_model_dir: Path, tmp_path: Path) -> None:
         assert main(["fix", str(src), "--model", str(onnx_model_dir), "--encoder", encoder, "-o", str(out)]) in (0, None)
         outputs.append(out.read_text())
     assert all(o.strip() for o in outputs)
+
+
+def test_speed_benchmark_times_the_reference_path_in_the_same_run(
+        onnx_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from benchmarks import speed
+
+    text = "Officials mentioned the information convention was cancelled.\n\nThe minister stated the plan is over."
+    monkeypatch.setattr(speed, "article", lambda n_words: text)
+    out = tmp_path / "speed.json"
+    result = speed.main(["--model", str(onnx_model_dir), "--repeats", "1", "--output", str(out)])
+    assert json.loads(out.read_text()) == result
+    assert result["encoder"] == f"onnx:{ENCODER_FILE}" and result["words"] == len(text.split())
+    stages = result["profiled_stage_seconds"]
+    assert {"encoder (tagging)", "candidate features", "candidate scorer", "gates", "rest (reassembly, glue)"} <= set(stages)
+    assert stages["encoder (tagging)"] > 0
+    reference = result["reference"]
+    assert reference["encoder"] == "torch" and reference["speedup_best"] > 0 and isinstance(reference["same_output"], bool)
+    torch_only = speed.main(["--model", str(onnx_model_dir), "--repeats", "1", "--output", str(out), "--encoder", "torch"])
+    assert torch_only["encoder"] == "torch" and "reference" not in torch_only
