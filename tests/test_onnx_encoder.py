@@ -103,3 +103,25 @@ def test_speed_benchmark_times_the_reference_path_in_the_same_run(
     assert reference["encoder"] == "torch" and reference["speedup_best"] > 0 and isinstance(reference["same_output"], bool)
     torch_only = speed.main(["--model", str(onnx_model_dir), "--repeats", "1", "--output", str(out), "--encoder", "torch"])
     assert torch_only["encoder"] == "torch" and "reference" not in torch_only
+
+
+def test_card_compares_the_fast_path_with_the_reference(tmp_path: Path) -> None:
+    import json
+
+    from training.export import reference_comparison
+
+    report = tmp_path / "report.json"
+    assert reference_comparison(report) == ""  # no report yet
+    system = {"status": "ok", "words_per_s": 2000.0, "load_s": 3.5, "peak_rss_mb": 860.0}
+    scores = {"news": {"seq2seq": {"spin_removed": 0.600, "damage": 0.0094},
+                       "seq2seq-torch": {"spin_removed": 0.597, "damage": 0.0093}},
+              "clean": {"seq2seq": {"spin_removed": None, "damage": 0.0032},
+                        "seq2seq-torch": {"spin_removed": None, "damage": 0.0030}}}
+    report.write_text(json.dumps({"command": "python -m benchmarks.run", "started": "today", "scores": scores,
+                                  "systems": {"seq2seq": system}}))
+    assert reference_comparison(report) == ""  # the reference path was not run
+    report.write_text(json.dumps({"command": "python -m benchmarks.run", "started": "today", "scores": scores, "systems": {
+        "seq2seq": system, "seq2seq-torch": {**system, "words_per_s": 1500.0, "load_s": 6.0, "peak_rss_mb": 1200.0}}}))
+    sentence = reference_comparison(report)
+    assert "2,000 words/s against 1,500" in sentence and "load 3.5 s against 6.0 s" in sentence
+    assert "within 0.3 points and damage within 0.02 points" in sentence

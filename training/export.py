@@ -407,6 +407,30 @@ def _candidates_kept(info: dict) -> str:
     return f"{info['candidate_origin']} only" if info.get("candidate_origin") else "all"
 
 
+def reference_comparison(path: Path = REPORT) -> str:
+    """One sentence comparing ``seq2seq`` with ``seq2seq-torch`` (the reference path) in the same
+    report: words/s, and the largest difference in spin removed and in damage over the suites;
+    empty without both."""
+    if not path.exists():
+        return ""
+    report = json.loads(path.read_text())
+    systems = report.get("systems", {})
+    if any(systems.get(s, {}).get("status") != "ok" for s in ("seq2seq", "seq2seq-torch")):
+        return ""
+    gaps = {"spin_removed": 0.0, "damage": 0.0}
+    for rows in report.get("scores", {}).values():
+        fast, reference = rows.get("seq2seq", {}), rows.get("seq2seq-torch", {})
+        for key in gaps:
+            if fast.get(key) is not None and reference.get(key) is not None:
+                gaps[key] = max(gaps[key], abs(fast[key] - reference[key]))
+    return (f" In `{report.get('command', '')}` ({report.get('started', '')}): {systems['seq2seq']['words_per_s']:,.0f} "
+            f"words/s against {systems['seq2seq-torch']['words_per_s']:,.0f} on the reference path, load "
+            f"{systems['seq2seq']['load_s']:.1f} s against {systems['seq2seq-torch']['load_s']:.1f} s, peak memory "
+            f"{systems['seq2seq']['peak_rss_mb']:,.0f} MB against {systems['seq2seq-torch']['peak_rss_mb']:,.0f} MB; "
+            f"spin removed within {100 * gaps['spin_removed']:.1f} points and damage within "
+            f"{100 * gaps['damage']:.2f} points of it on every suite.")
+
+
 def ablation_lines(path: Path = ABLATION_REPORT) -> list[str]:
     """What each candidate source adds: the seq2seq model with all its sources, and with some
     taken out (same scorer and settings), from one ablation run."""
@@ -512,7 +536,8 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
             f"`{ENCODER_FILE}` (`python -m training.export_encoder`): the encoder and tag head of these weights "
             f"exported to ONNX with their linear layers' weights in int8 ({(output / ENCODER_FILE).stat().st_size / 1e6:.0f} MB), "
             "which ONNX Runtime runs on the CPU in place of the network's own encoder (`encoder='auto'`; "
-            "`encoder='torch'` is the reference path, benchmarked beside it as `seq2seq-torch` when the report has it).\n\n"
+            "`encoder='torch'` is the reference path, benchmarked beside it as `seq2seq-torch` when the report has it)."
+            + reference_comparison() + "\n\n"
         )
     calibration = output / "calibration.json"
     if calibration.exists():
