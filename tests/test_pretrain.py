@@ -128,7 +128,21 @@ def test_gpu_session_trains_both_stages_within_its_time_and_packs_the_model(
     history = json.loads((back / "session" / "model" / HISTORY_FILE).read_text())
     assert [h["stage"] for h in history] == ["fine-tune", "pretrain", "fine-tune"]  # the tiny model's run, then these
     assert (back / "session" / "pretrain" / "run_config.json").exists()
-    assert Seq2SeqEditor.from_pretrained(str(back / "session" / "model")).propose(["They mentioned it."])
+    assert not any("encoder.int8.onnx" in name for name in gpu_session_names(tmp_path / "out"))  # made back here
+    editor = Seq2SeqEditor.from_pretrained(str(back / "session" / "model"))
+    assert editor.encoder is not None and editor.propose(["They mentioned it."])
+
+
+def gpu_session_names(out: Path) -> list[str]:
+    """The files packed in a session's parts."""
+    import io
+    import tarfile
+
+    from training import gpu_session
+
+    data = b"".join(p.read_bytes() for p in sorted(out.glob(f"{gpu_session.ARCHIVE}.*")))
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
+        return tar.getnames()
 
 
 def test_session_parts_stay_under_the_size_brought_back(tmp_path: Path) -> None:

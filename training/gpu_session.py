@@ -22,7 +22,8 @@ Within ``--minutes`` of wall clock from its start (default 9: one device command
    ``gpu_session.json`` (the timings and each stage's final dev scores).
 
 ``--unpack`` joins the parts and unpacks them: ``model/`` is then a model folder to
-calibrate, benchmark or continue (``training.train --init_from``); the optimizer state stays
+calibrate, benchmark or continue (``training.train --init_from``), with the int8 encoder written
+there (``training.export_encoder``, which the GPU machine need not have the packages for); the optimizer state stays
 on the GPU machine (fp32 weights and Adam moments do not fit what comes back), so a later run
 continues from the weights with a fresh optimizer, as ``--init_from`` always does.
 """
@@ -126,7 +127,7 @@ def run_session(args: SessionArgs) -> dict:
     data_args.stop_at = deadline
     tuned = train.run(model_args, data_args, train_args, preset)
     timings["finetune"] = time.time() - mark
-    model = export(tuned, work / "model")
+    model = export(tuned, work / "model", encoder=False)  # the int8 encoder is made back here (needs onnx, 18 MB)
     summary = {
         "args": asdict(args),
         "seconds": {k: round(v, 1) for k, v in timings.items()},
@@ -170,7 +171,7 @@ def pack(work: Path, model: Path, out: Path, part_bytes: int = PART_BYTES) -> li
 
 def unpack(folder: Path, to: Path) -> Path:
     """Join the ``session.tar.NN`` parts in ``folder`` and unpack them into ``to`` (with
-    ``gpu_session.json`` copied beside); returns ``to``."""
+    ``gpu_session.json`` copied beside), and write the model's int8 encoder; returns ``to``."""
     parts = sorted(folder.glob(f"{ARCHIVE}.*"))
     if not parts:
         raise SystemExit(f"restore error: no {ARCHIVE}.NN parts in {folder}")
@@ -179,6 +180,10 @@ def unpack(folder: Path, to: Path) -> Path:
         tar.extractall(to, filter="data")
     if (folder / SUMMARY).exists():
         shutil.copy(folder / SUMMARY, to / SUMMARY)
+    if (to / "model" / "config.json").exists():
+        from training.export_encoder import export_encoder
+
+        export_encoder(to / "model")
     print(f"unpacked {len(parts)} parts into {to}; the model is {to / 'model'}")
     return to
 
