@@ -168,6 +168,7 @@ def fix_corpus(
     holds another job, and :class:`restore.ModelNotFoundError` / :class:`restore.ModelLoadError`
     when the model cannot be loaded.  ``shard_size``: records a shard; None: :data:`DEFAULT_SHARD_SIZE`,
     or :data:`TEXT_FILE_SHARD_SIZE` blocks for one text file.  ``progress``: None shows a bar when stderr is a terminal.
+    ``encoder``: as :meth:`restore.Restorer.from_pretrained` (a job remembers one other than ``auto``).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
