@@ -155,3 +155,13 @@ def test_session_parts_stay_under_the_size_brought_back(tmp_path: Path) -> None:
     assert len(parts) == 4 and all(p.stat().st_size <= 300_000 for p in parts)
     gpu_session.unpack(tmp_path / "out", tmp_path / "back")
     assert (tmp_path / "back" / "model" / "weights.bin").read_bytes() == (model / "weights.bin").read_bytes()
+
+
+def test_a_session_from_scratch_starts_with_the_shipped_tokenizer_and_a_new_network() -> None:
+    from training import gpu_session
+
+    args = gpu_session.SessionArgs(out="o", init_from=gpu_session.SCRATCH)
+    flags = gpu_session._stage_flags(args, Path("w"), gpu_session.SCRATCH)
+    assert "--init_from" not in flags and flags[flags.index("--tokenizer") + 1] == str(gpu_session.SHIPPED)
+    later = gpu_session._stage_flags(args, Path("w2"), "w/final")  # the stage after goes on from the first
+    assert later[later.index("--init_from") + 1] == "w/final" and "--tokenizer" not in later

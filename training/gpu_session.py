@@ -6,7 +6,8 @@
     python -m training.gpu_session --unpack /path/to/files_at --to runs/gpu_session   # back here
 
 Within ``--minutes`` of wall clock from its start (default 9: one device command may run
-10 minutes), starting from ``--init_from`` (default: the shipped model):
+10 minutes), starting from ``--init_from`` (default: the shipped model; ``scratch``: a new network
+with the shipped tokenizer, :data:`SCRATCH`):
 
 1. makes spinner pairs (``training.make_pairs``, ``--pairs_words``) unless ``--pairs`` gives
    them, and denoising pairs of clean text (``training.pretrain``, ``--corpus_words``) unless
@@ -76,11 +77,17 @@ class SessionArgs:
             raise ValueError("minutes must exceed reserve_minutes")
 
 
+SCRATCH = "scratch"
+"""``--init_from scratch``: the first stage builds a new network (the preset's architecture) with the
+shipped tokenizer, so no weights need carrying to the GPU machine (``gpu_session.sh slim``)."""
+
+
 def _stage_flags(args: SessionArgs, output_dir: Path, init_from: str) -> list[str]:
     """Command-line flags of a stage (``training.pretrain`` or ``training.train``); its
-    ``stop_at`` is set when the stage starts."""
+    ``stop_at`` is set when the stage starts.  ``init_from`` :data:`SCRATCH`: a new network."""
+    start = ["--tokenizer", str(SHIPPED)] if init_from == SCRATCH else ["--init_from", init_from]
     return [
-        "--preset", args.preset, "--output_dir", str(output_dir), "--init_from", init_from,
+        "--preset", args.preset, "--output_dir", str(output_dir), *start,
         "--learning_rate", str(args.learning_rate), "--time_limit_minutes", str(args.minutes),
         "--time_decay_fraction", str(args.decay_fraction), "--disable_tqdm", "true",
     ]
