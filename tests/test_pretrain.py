@@ -165,3 +165,11 @@ def test_a_session_from_scratch_starts_with_the_shipped_tokenizer_and_a_new_netw
     assert "--init_from" not in flags and flags[flags.index("--tokenizer") + 1] == str(gpu_session.SHIPPED)
     later = gpu_session._stage_flags(args, Path("w2"), "w/final")  # the stage after goes on from the first
     assert later[later.index("--init_from") + 1] == "w/final" and "--tokenizer" not in later
+
+
+def test_too_little_text_for_a_validation_split_is_a_clear_error(corpus_file: Path, tiny_run: Path,
+                                                                 tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="validation split is empty.*--max_words"):
+        pretrain.main(["--preset", "tiny", "--output_dir", str(tmp_path / "pre"), "--sources", str(corpus_file),
+                       "--tokenizer", str(tiny_run.parent / "tokenizer"), "--validation_percent", "0.001",
+                       "--max_steps", "1", "--disable_tqdm", "true"])

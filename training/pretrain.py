@@ -273,6 +273,10 @@ def build_denoise_pairs(args: CorruptionArguments, output: str | Path) -> Path:
         name: pairs.select([i for i, s in enumerate(split) if s == name]).select_columns(columns)
         for name in ("train", "validation", "test")
     })
+    for name in ("train", "validation"):
+        if not len(splits[name]):
+            raise SystemExit(f"restore error: the denoising pairs' {name} split is empty ({len(pairs)} units in all, "
+                             f"split by document): give more text (--max_words) or a larger --validation_percent")
     splits.save_to_disk(str(output))
     counts = {kind: sum(c.split(",").count(kind) for c in pairs["corruption"]) for kind in KINDS}
     stats = {"units": {k: len(v) for k, v in splits.items()}, "words": int(sum(pairs["words"])), "spans": counts,
