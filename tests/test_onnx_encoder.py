@@ -125,3 +125,29 @@ def test_card_compares_the_fast_path_with_the_reference(tmp_path: Path) -> None:
     sentence = reference_comparison(report)
     assert "2,000 words/s against 1,500" in sentence and "load 3.5 s against 6.0 s" in sentence
     assert "within 0.3 points and damage within 0.02 points" in sentence
+
+
+def test_without_onnxruntime_or_off_the_cpu_auto_falls_back_and_onnx_says_why(
+        onnx_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from restore.model.onnx_encoder import onnx_encoder_for
+
+    path = str(onnx_model_dir / ENCODER_FILE)
+    assert onnx_encoder_for(path, "torch", "cpu") is None
+    assert onnx_encoder_for(path, "auto", "cuda") is None
+    with pytest.raises(ValueError, match="the device is cuda"):
+        onnx_encoder_for(path, "onnx", "cuda")
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed: importing it fails
+    assert onnx_encoder_for(path, "auto", "cpu") is None
+    with pytest.raises(ValueError, match="pip install onnxruntime"):
+        onnx_encoder_for(path, "onnx", "cpu")
+
+
+def test_a_damaged_encoder_file_is_a_load_error(tiny_model_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    (folder / ENCODER_FILE).write_bytes(b"not an onnx model")
+    with pytest.raises(ModelLoadError, match="could not load the model"):
+        Restorer.from_pretrained(str(folder))
+    assert Restorer.from_pretrained(str(folder), encoder="torch").fix("They mentioned it.")  # the reference path still runs
