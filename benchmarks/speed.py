@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> dict:
         "model": args.model,
         "words": words,
         "dtype": str(restorer.editor.network_dtype).removeprefix("torch."),
-        "encoder": "torch" if restorer.editor.encoder is None else f"onnx:{restorer.editor.encoder.path.name}",
+        "encoder": restorer.editor.encoder_name,
         "load_seconds": round(load_seconds, 2),
         "seconds": [round(t, 3) for t in timings],
         "words_per_second_best": round(words / min(timings), 1),

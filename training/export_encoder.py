@@ -72,7 +72,7 @@ def export_encoder(model_dir: Path, tolerance: float = TOLERANCE) -> Path:
             quantize_dynamic(str(full), str(output), weight_type=QuantType.QInt8)
         finally:
             logging.getLogger().setLevel(quiet)
-    model.eval()
+    model.eval()  # as the tagger runs it, whatever mode the exporter left it in
     worst = 0.0
     fast = OnnxEncoder(output)
     for seed, (b, n) in enumerate([(3, 40), (2, min(longest, 97)), (1, 5)], start=1):

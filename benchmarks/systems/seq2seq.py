@@ -98,7 +98,7 @@ class Seq2SeqSystem:
             "model": model_hash(self.model_dir),
             "params": editor.num_parameters(),
             "dtype": str(editor.network_dtype).removeprefix("torch."),
-            "encoder": "torch" if getattr(editor, "encoder", None) is None else f"onnx:{editor.encoder.path.name}",
+            "encoder": editor.encoder_name,
             "architecture": ",".join(config.get("architectures", [])),
             **({"candidate_sources": "+".join(self.sources)} if self.sources is not None else {}),
             **({"candidate_origin": self.origin} if self.origin is not None else {}),

@@ -205,6 +205,11 @@ class Seq2SeqEditor:
         return self._model
 
     @property
+    def encoder_name(self) -> str:
+        """What tags the units: ``torch`` (the network's own encoder) or ``onnx:<file name>``."""
+        return "torch" if self.encoder is None else f"onnx:{self.encoder.path.name}"
+
+    @property
     def network_loaded(self) -> bool:
         """Whether the network's weights are in memory (see :attr:`model`)."""
         return self._model is not None
