@@ -30,6 +30,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import torch
 from transformers import PreTrainedTokenizerFast
 
@@ -313,12 +314,13 @@ class Seq2SeqEditor:
             enc = self.tokenizer(chunk, truncation=True, max_length=self.max_length, padding=True,
                                  return_offsets_mapping=True, return_tensors="pt")
             _, tag_logits = self._encode(enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device))
-            keep_probs = tag_logits.float().softmax(-1).cpu()
+            keep_column = tag_logits.float().softmax(-1)[..., KEEP].tolist()
+            offsets = enc["offset_mapping"].tolist()
             for i, (j, unit) in enumerate(zip(idx, chunk)):
                 tokens = tokenize(unit)
-                sub2tok = subword_to_token([tuple(o) for o in enc["offset_mapping"][i].tolist()], tokens)
+                sub2tok = subword_to_token([tuple(o) for o in offsets[i]], tokens)
                 mask = None if protected is None else protected[j]
-                out[j] = [float(keep_probs[i, pos, KEEP]) if pos >= 0 and not (mask is not None and mask[k]) else None
+                out[j] = [keep_column[i][pos] if pos >= 0 and not (mask is not None and mask[k]) else None
                           for k, pos in enumerate(first_subwords(sub2tok, len(tokens)))]
         return out
 
@@ -345,14 +347,16 @@ class Seq2SeqEditor:
         states, tag_logits = self._encode(input_ids, attention_mask)
         keep_probs = tag_logits.float().softmax(-1).cpu()
         span_ids = torch.zeros_like(input_ids)
+        keep_column = keep_probs[..., KEEP].tolist()  # per unit, per subword: P(keep)
+        offsets = enc["offset_mapping"].tolist()
         views: list[UnitView] = []
         plans: list[tuple[list, list[tuple[int, int]], list[float]]] = []
         for i, unit in enumerate(units):
             tokens = tokenize(unit)
-            sub2tok = subword_to_token([tuple(o) for o in enc["offset_mapping"][i].tolist()], tokens)
+            sub2tok = subword_to_token([tuple(o) for o in offsets[i]], tokens)
             first = first_subwords(sub2tok, len(tokens))
             free = [pos >= 0 and not (protected is not None and protected[i][k]) for k, pos in enumerate(first)]
-            p_keep = [float(keep_probs[i, pos, KEEP]) if pos >= 0 else 1.0 for pos in first]
+            p_keep = [keep_column[i][pos] if pos >= 0 else 1.0 for pos in first]
             views.append(UnitView(tokens, free, p_keep, sub2tok))
             tags, tag_conf = [], []
             for k, pos in enumerate(first):
@@ -507,7 +511,9 @@ class Seq2SeqEditor:
     def candidate_confidences(self, rows: list[tuple[float, ...]]) -> list[float]:
         """:meth:`candidate_confidence` of many feature rows at once."""
         if self.candidate_scorer is not None:
-            return self.candidate_scorer.many([r[: len(self.candidate_scorer.mean)] for r in rows])
+            if not rows:
+                return []
+            return self.candidate_scorer.many(np.asarray(rows, dtype=np.float64)[:, : len(self.candidate_scorer.mean)])
         return [self.candidate_confidence(r) for r in rows]
 
     def candidate_confidence(self, features: tuple[float, ...]) -> float:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import cached_property
+
+import numpy as np
 
 CONSTANT_STD = 1e-6
 """The spread a feature is given when it was constant over the fitting rows: such a feature
@@ -31,20 +34,27 @@ class CandidateScorer:
     def __call__(self, features: tuple[float, ...] | list[float]) -> float:
         return self.many([features])[0]
 
-    def many(self, rows: list) -> list[float]:
-        """``[self(r) for r in rows]``, computed as one float64 matrix product (the editor's hot path)."""
-        import torch
-
-        if not rows:
+    def many(self, rows) -> list[float]:
+        """``[self(r) for r in rows]``, computed as one float64 matrix product (the editor's hot
+        path).  ``rows``: a list of feature rows or a 2-d array; wider rows than the scorer
+        reads are an error (the editor gives a scorer fitted on fewer features the first ones)."""
+        if len(rows) == 0:
             return []
-        x = torch.tensor(rows, dtype=torch.float64)
-        if x.shape[1] != len(self.mean):
-            raise ValueError(f"expected {len(self.mean)} features, got {x.shape[1]}")
-        t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
-        std = t(self.std)
-        z = torch.where(std > CONSTANT_STD, (x - t(self.mean)) / std, 0.0)
-        hidden = torch.tanh(z @ t(self.hidden_w).T + t(self.hidden_b))
-        return torch.sigmoid((hidden @ t(self.out_w) + self.out_b).clamp(-50.0, 50.0)).tolist()
+        x = np.asarray(rows, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != len(self.mean):
+            raise ValueError(f"expected {len(self.mean)} features, got {x.shape[1] if x.ndim == 2 else x.shape}")
+        mean, scale, hidden_w, hidden_b, out_w = self._arrays
+        hidden = np.tanh(((x - mean) * scale) @ hidden_w.T + hidden_b)
+        logits = np.clip(hidden @ out_w + self.out_b, -50.0, 50.0)
+        return (1.0 / (1.0 + np.exp(-logits))).tolist()
+
+    @cached_property
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        """The parameters as float64 arrays, ``1 / std`` as 0 where a feature was constant."""
+        std = np.asarray(self.std, dtype=np.float64)
+        scale = np.where(std > CONSTANT_STD, 1.0 / np.maximum(std, CONSTANT_STD), 0.0)
+        return (np.asarray(self.mean, dtype=np.float64), scale, np.asarray(self.hidden_w, dtype=np.float64),
+                np.asarray(self.hidden_b, dtype=np.float64), np.asarray(self.out_w, dtype=np.float64))
 
     def reads(self, index: int) -> bool:
         """Whether the score depends on feature ``index``: among the inputs, varied when the
