@@ -135,7 +135,7 @@ class Restorer:
     @classmethod
     def from_pretrained(
         cls, path_or_hub_id: str | Path | None = None, device: str = "cpu", batch_size: int = 32,
-        dtype: str = "auto", rounds: int = DEFAULT_ROUNDS, encoder: str = "auto",
+        dtype: str = "auto", rounds: int = DEFAULT_ROUNDS, encoder: str = "auto", threads: int | None = None,
     ) -> "Restorer":
         """Load the seq2seq editor from a model folder or a Hugging Face Hub id.
 
@@ -148,8 +148,10 @@ class Restorer:
         folder's int8 ONNX encoder where it has one and ``onnxruntime`` is installed, else the
         network's own), ``onnx`` or ``torch`` (the reference); see
         :mod:`restore.model.onnx_encoder`; with that encoder the network's weights are read only
-        when the decoder is first asked to write (never, with the shipped calibration).  One short sentence is restored before this
-        returns, so a model that loads but cannot run fails here.
+        when the decoder is first asked to write (never, with the shipped calibration), and
+        neither torch nor transformers is imported until then.  ``threads``: CPU threads for
+        the int8 encoder and the network (None: their defaults).  One short sentence is
+        restored before this returns, so a model that loads but cannot run fails here.
 
         Raises :class:`ModelNotFoundError` when there is no such model (none shipped, no
         folder at a local path, a Hub id neither cached nor reachable) and
@@ -162,15 +164,11 @@ class Restorer:
             raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
         location = _model_location(path_or_hub_id)
         _check_device(device)
-        from transformers.utils import logging as transformers_logging
-
         from restore.model.editor import Seq2SeqEditor
 
-        bars = transformers_logging.is_progress_bar_enabled()
-        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every load
         try:
             editor = Seq2SeqEditor.from_pretrained(str(location), device=device, batch_size=batch_size, dtype=dtype,
-                                                   encoder=encoder)
+                                                   encoder=encoder, threads=threads)
             if not isinstance(editor.max_words, int) or isinstance(editor.max_words, bool) or editor.max_words < 1:
                 raise ValueError(f"max_words in config.json must be a whole number of at least 1, got {editor.max_words!r}")
             restorer = cls(editor, rounds)
@@ -180,9 +178,6 @@ class Restorer:
             raise
         except Exception as e:
             raise ModelLoadError(f"could not load the model at {location}: {_one_line(e)} ({type(e).__name__})") from e
-        finally:
-            if bars:
-                transformers_logging.enable_progress_bar()
         return restorer
 
     @overload
@@ -487,7 +482,10 @@ def _hub_snapshot(repo_id: str) -> Path:
 
 
 def _check_device(device: str) -> None:
-    """Raise :class:`ModelLoadError` unless torch can run on ``device`` here."""
+    """Raise :class:`ModelLoadError` unless torch can run on ``device`` here (``cpu``: always,
+    without importing torch)."""
+    if device == "cpu":
+        return
     import torch
 
     try:

@@ -151,3 +151,71 @@ def test_a_damaged_encoder_file_is_a_load_error(tiny_model_dir: Path, tmp_path: 
     with pytest.raises(ModelLoadError, match="could not load the model"):
         Restorer.from_pretrained(str(folder))
     assert Restorer.from_pretrained(str(folder), encoder="torch").fix("They mentioned it.")  # the reference path still runs
+
+
+def test_subword_encoder_encodes_as_the_transformers_tokenizer(tiny_model_dir: Path) -> None:
+    """Same ids, mask, offsets and lengths as PreTrainedTokenizerFast of the same tokenizer.json,
+    truncated and padded alike, special tokens included."""
+    from transformers import PreTrainedTokenizerFast
+
+    from restore.model.encoding import SubwordEncoder
+
+    reference = PreTrainedTokenizerFast.from_pretrained(str(tiny_model_dir))
+    subwords = SubwordEncoder.from_file(tiny_model_dir / "tokenizer.json")
+    units = ["Officials mentioned the information convention.", "", "Don’t “quote” me — café 1,000.5%",
+             "  spaced   out  ", "word " * 300]
+    for max_length in (256, 12):
+        want = reference(units, truncation=True, max_length=max_length, padding=True,
+                         return_offsets_mapping=True, return_tensors="np")
+        ids, mask, offsets = subwords.batch(units, max_length)
+        assert ids.tolist() == want["input_ids"].tolist()
+        assert mask.tolist() == want["attention_mask"].tolist()
+        assert offsets == [[tuple(o) for o in row] for row in want["offset_mapping"].tolist()]
+        assert subwords.lengths(units, max_length) == [int(m.sum()) for m in want["attention_mask"]]
+    assert subwords.token_id("<pad>") == reference.pad_token_id == subwords.pad_id
+    with pytest.raises(KeyError, match="no token"):
+        subwords.token_id("<no such token>")
+
+
+def test_the_fast_path_loads_neither_torch_nor_transformers(onnx_model_dir: Path) -> None:
+    """With the int8 encoder and the decoder off, a restorer loads and fixes text without
+    importing torch or transformers (their import is most of the load time)."""
+    import json
+    import subprocess
+    import sys
+
+    folder = onnx_model_dir.parent / "decoder_off"
+    if not folder.exists():
+        shutil.copytree(onnx_model_dir, folder)
+        config = json.loads((folder / "config.json").read_text())
+        config.setdefault("restore", {})["keep_threshold"] = 0.0  # the shipped setting: the decoder never writes
+        (folder / "config.json").write_text(json.dumps(config))
+    script = (
+        "import sys, restore\n"
+        f"r = restore.Restorer.from_pretrained({str(folder)!r})\n"
+        "r.fix('Officials mentioned the information convention was cancelled.')\n"
+        "r.editor.keep_probabilities(['A short one.'])\n"
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules), r.editor.network_loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == "[] False"
+
+
+def test_model_files_are_read_from_a_folder_without_the_hub(tmp_path: Path) -> None:
+    from restore.model.editor import model_file
+
+    (tmp_path / "config.json").write_text("{}")
+    assert model_file(str(tmp_path), "config.json") == str(tmp_path / "config.json")
+    assert model_file(str(tmp_path), ENCODER_FILE, required=False) is None
+    with pytest.raises(OSError, match="does not have a file named model.safetensors"):
+        model_file(str(tmp_path), "model.safetensors")
+
+
+def test_threads_reach_the_int8_encoder(onnx_model_dir: Path) -> None:
+    """``threads`` (what each corpus worker passes) sets the encoder's session, torch or not."""
+    from restore.batch.job import ModelSpec
+
+    one = ModelSpec(str(onnx_model_dir), threads=1).load()
+    assert one.editor.encoder.session.get_session_options().intra_op_num_threads == 1
+    assert Restorer.from_pretrained(str(onnx_model_dir), threads=2).editor.encoder.session.get_session_options().intra_op_num_threads == 2

@@ -79,7 +79,7 @@ def export_encoder(model_dir: Path, tolerance: float = TOLERANCE) -> Path:
         ids, mask = _example(model, max(b, 2), n, seed)
         with torch.inference_mode():
             reference = model.encode(ids, mask)[1].softmax(-1)[..., 0]
-        got = fast(ids, mask)[1].softmax(-1)[..., 0]
+        got = torch.from_numpy(fast(ids, mask)[1]).softmax(-1)[..., 0]
         worst = max(worst, float((got - reference).abs()[mask == 1].max()))
     if worst > tolerance:
         output.unlink()

@@ -38,18 +38,15 @@ class ModelSpec:
     path: str | None = None
     device: str = "cpu"
     dtype: str = "auto"
-    threads: int | None = None  # torch threads in each worker; None: leave torch's default
+    threads: int | None = None  # CPU threads in each worker (int8 encoder, network); None: their defaults
     encoder: str = "auto"
 
     def load(self):
-        """The restorer, with torch set to ``threads`` threads first."""
-        if self.threads:
-            import torch
-
-            torch.set_num_threads(self.threads)
+        """The restorer, its encoder (and network, if loaded) on ``threads`` threads."""
         from restore.restorer import Restorer
 
-        return Restorer.from_pretrained(self.path, device=self.device, dtype=self.dtype, encoder=self.encoder)
+        return Restorer.from_pretrained(self.path, device=self.device, dtype=self.dtype, encoder=self.encoder,
+                                        threads=self.threads)
 
 
 @dataclass

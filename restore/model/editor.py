@@ -22,17 +22,21 @@ ways and keeps the most confident of overlapping ones:
 Deterministic: greedy decoding (beam search for the n-best candidates), no sampling.  The network runs in float32, or in bfloat16
 where the hardware computes it natively (:func:`model_dtype`; ``dtype="float32"`` pins it):
 about twice as fast on such a CPU, with keep probabilities within ±0.004 of float32's.
+Where the int8 encoder tags and the decoder is not asked to write (the shipped settings),
+neither torch nor transformers is imported: units are encoded by :class:`SubwordEncoder`
+and everything after the encoder is numpy and Python, which saves about 1.7 s of load.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from transformers import PreTrainedTokenizerFast
 
 from restore.candidates.channel import Channel, norm
 from restore.candidates.features import CANDIDATE_FEATURES, CandidateEdit, CandidateFeatures, UnitView
@@ -41,7 +45,7 @@ from restore.candidates.trigram import CmuTrigramLM
 from restore.candidates.viterbi import Decoder
 from restore.edits import Edit, edit_kind
 from restore.model import DTYPES, ENCODERS
-from restore.model.encoding import first_subwords, length_batches, subword_span_ids, subword_to_token
+from restore.model.encoding import SubwordEncoder, first_subwords, length_batches, subword_span_ids, subword_to_token
 from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, free_tokens, spans_from_tags
 from restore.model.gates import gated, gated_document
 from restore.model.onnx_encoder import ENCODER_FILE, onnx_encoder_for
@@ -49,23 +53,37 @@ from restore.model.scorer import CandidateScorer
 from restore.spin.articles import agree
 from restore.text import tokenize
 
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedTokenizerFast
+
 CANDIDATES_FILE = "candidates.tsv.gz"
 """The inverted spinner tables a model folder may carry (written by ``training.candidates``)."""
 _ARTICLES = frozenset({"a", "an"})
-def model_dtype(dtype: str = "auto", device: str = "cpu") -> torch.dtype:
+def model_dtype(dtype: str = "auto", device: str = "cpu") -> "torch.dtype":
     """The torch dtype to run the network in: as named, or for ``auto`` bfloat16 where
     ``device`` computes it natively (a CUDA GPU that supports it; a CPU whose flags in
     ``/proc/cpuinfo`` list AVX-512 BF16 or AMX-BF16), else float32.  Emulated bfloat16
     would be slower than float32, so ``auto`` never chooses it elsewhere."""
+    import torch
+
+    return getattr(torch, dtype_name(dtype, device))
+
+
+def dtype_name(dtype: str = "auto", device: str = "cpu") -> str:
+    """:func:`model_dtype`'s choice by name (``float32`` or ``bfloat16``); torch is imported
+    only to ask a CUDA device."""
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     if dtype != "auto":
-        return getattr(torch, dtype)
+        return dtype
     if device.startswith("cuda"):
+        import torch
+
         native = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     else:
         native = device == "cpu" and _cpu_has_bf16()
-    return torch.bfloat16 if native else torch.float32
+    return "bfloat16" if native else "float32"
 
 
 def _cpu_has_bf16() -> bool:
@@ -77,6 +95,42 @@ def _cpu_has_bf16() -> bool:
     return re.search(r"\b(avx512_bf16|amx_bf16)\b", flags) is not None
 
 
+def _inference(method):
+    """Run ``method`` under ``torch.inference_mode`` (torch imported only when it is called)."""
+
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        import torch
+
+        with torch.inference_mode():
+            return method(*args, **kwargs)
+
+    return run
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, in float32 (the tagger's probabilities)."""
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def model_file(name: str, filename: str, required: bool = True) -> str | None:
+    """The local path of ``filename`` in model ``name``: a folder's own file, else from the
+    Hub through ``transformers``' cache (``cached_file``).  A missing file raises OSError
+    if ``required``, else gives None."""
+    folder = Path(name)
+    if folder.is_dir():
+        path = folder / filename
+        if path.is_file():
+            return str(path)
+        if required:
+            raise OSError(f"{name} does not have a file named {filename}")
+        return None
+    from transformers.utils import cached_file
+
+    return cached_file(name, filename, _raise_exceptions_for_missing_entries=required)
+
+
 class Seq2SeqEditor:
     """Propose edits for units of text with a :class:`TagGenForRestoration` model.
 
@@ -84,8 +138,12 @@ class Seq2SeqEditor:
     arguments that loads it when first needed (:attr:`model`), with ``config`` (its
     ``config.json`` as a dict), ``weights`` (its weights
     file, for :meth:`num_parameters`) and, as the function's ``dtype`` attribute, the dtype it
-    loads in: :meth:`from_pretrained` passes one where the int8 encoder tags, so that a restorer
-    whose decoder is off never reads the weights.
+    loads in (its name): :meth:`from_pretrained` passes one where the int8 encoder tags, so that a restorer
+    whose decoder is off never reads the weights.  ``tokenizer``: the model's
+    ``PreTrainedTokenizerFast``, or a function without arguments that loads it when the decoder
+    first needs it (:attr:`tokenizer`) together with ``subwords``, the :class:`SubwordEncoder`
+    of the same ``tokenizer.json`` that encodes the units (by default the tokenizer's own
+    backend).
 
     ``keep_threshold``: a token is replaced only if the model's probability that it should
     be kept is below this value (lower means fewer, surer edits).  ``min_confidence``: an
@@ -117,7 +175,7 @@ class Seq2SeqEditor:
     def __init__(
         self,
         model,
-        tokenizer: PreTrainedTokenizerFast,
+        tokenizer,
         device: str = "cpu",
         batch_size: int = 32,
         max_batch_tokens: int = 512,
@@ -138,25 +196,34 @@ class Seq2SeqEditor:
         encoder=None,
         config: dict | None = None,
         weights: str | Path | None = None,
+        subwords: SubwordEncoder | None = None,
     ) -> None:
         if nbest < 0 or nbest_max_words < 1:
             raise ValueError("nbest must be >= 0 and nbest_max_words >= 1")
         if nbest and candidates is None:
             raise ValueError("nbest needs candidate tables: its proposals are scored beside theirs")
-        if isinstance(model, torch.nn.Module):
+        if hasattr(model, "config") and hasattr(model, "generate"):  # the network itself
             self._model, self._load_model = model.to(device).eval(), None
             config = model.config.to_dict()
             self.network_dtype = model.dtype
         elif callable(model) and config is not None:
             self._model, self._load_model = None, model
-            self.network_dtype = getattr(model, "dtype", torch.float32)
+            self.network_dtype = getattr(model, "dtype", "float32")
         else:
             raise TypeError("model must be the network, or a function that loads it together with its config")
         self._weights = weights
         if nbest and not config.get("echo_spans", False):
             raise ValueError("nbest needs an echo-format model (config echo_spans)")
         self.encoder = encoder
-        self.tokenizer = tokenizer
+        if callable(tokenizer) and not hasattr(tokenizer, "convert_tokens_to_ids"):  # a loader
+            if subwords is None:
+                raise TypeError("a tokenizer loader needs the SubwordEncoder of the same tokenizer.json (subwords=)")
+            self._tokenizer, self._load_tokenizer = None, tokenizer
+        else:
+            self._tokenizer, self._load_tokenizer = tokenizer, None
+            if subwords is None:
+                subwords = SubwordEncoder(tokenizer.backend_tokenizer, tokenizer.pad_token or "<pad>")
+        self.subwords = subwords
         self.device = device
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
@@ -188,11 +255,11 @@ class Seq2SeqEditor:
         self.max_length = min(int(config["max_position_embeddings"]) - 2, 256)
         # The decoder's learned positions end at max_position_embeddings; the start token takes one.
         self.max_new_tokens = int(config["max_position_embeddings"]) - 1
-        self._marker_list = [tokenizer.convert_tokens_to_ids(m) for m in MARKERS]
+        self._marker_list = [subwords.token_id(m) for m in MARKERS]
         self._marker_ids = {t: k for k, t in enumerate(self._marker_list)}
-        self._sep_id = tokenizer.convert_tokens_to_ids(SEP)
+        self._sep_id = subwords.token_id(SEP)
         self._special_ids = sorted(set(self._marker_list) | {self._sep_id} | {
-            tokenizer.convert_tokens_to_ids(t) for t in ("<s>", "<pad>", "<unk>", "<mask>")
+            subwords.token_id(t) for t in ("<s>", "<pad>", "<unk>", "<mask>")
         })
         self.echo = bool(config.get("echo_spans", False))
 
@@ -204,6 +271,15 @@ class Seq2SeqEditor:
             self._model = self._load_model().to(self.device).eval()
             self._load_model = None
         return self._model
+
+    @property
+    def tokenizer(self) -> "PreTrainedTokenizerFast":
+        """The model's tokenizer, loaded on first use where the editor was given a loader: the
+        decoder's paths read it (the encoder's batches are :attr:`subwords`')."""
+        if self._tokenizer is None:
+            self._tokenizer = self._load_tokenizer()
+            self._load_tokenizer = None
+        return self._tokenizer
 
     @property
     def encoder_name(self) -> str:
@@ -227,59 +303,68 @@ class Seq2SeqEditor:
     @classmethod
     def from_pretrained(
         cls, path_or_hub_id: str | Path, device: str = "cpu", batch_size: int = 32, dtype: str = "auto",
-        encoder: str = "auto", **kwargs
+        encoder: str = "auto", threads: int | None = None, **kwargs
     ) -> "Seq2SeqEditor":
         """Load model (with its generation config), tokenizer and, if the folder has them,
         the candidate tables, the n-gram model (:data:`NGRAM_FILE`) and the int8 encoder
         (:data:`restore.model.onnx_encoder.ENCODER_FILE`) from a folder or a Hub id; the network
         in ``dtype`` (one of :data:`DTYPES`, see :func:`model_dtype`); ``encoder`` one of
-        :data:`restore.model.onnx_encoder.ENCODERS`."""
+        :data:`restore.model.onnx_encoder.ENCODERS`; ``threads``: CPU threads for the int8 encoder and,
+        when it is loaded, the network (``torch.set_num_threads``); None: their defaults."""
         import json
 
-        from transformers.utils import cached_file
-
         name = str(path_or_hub_id)
-        torch_dtype = model_dtype(dtype, device)  # before loading: a bad name fails fast
+        network_dtype = dtype_name(dtype, device)  # before loading: a bad name fails fast
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
-        config_file = cached_file(name, "config.json")
+        config_file = model_file(name, "config.json")
         with open(config_file, encoding="utf-8") as f:
             config = json.load(f)
         if "encoder" not in kwargs and encoder != "torch":
-            path = cached_file(name, ENCODER_FILE, _raise_exceptions_for_missing_entries=False)
-            kwargs["encoder"] = onnx_encoder_for(path, encoder, device)
+            path = model_file(name, ENCODER_FILE, required=False)
+            kwargs["encoder"] = onnx_encoder_for(path, encoder, device, threads)
 
         def load_network():
+            import torch
             from transformers.utils import logging as transformers_logging
 
             from restore.model.modeling import TagGenForRestoration
 
+            if threads:
+                torch.set_num_threads(threads)
             bars = transformers_logging.is_progress_bar_enabled()
             transformers_logging.disable_progress_bar()  # no "Loading weights" bar in the middle of a fix
             try:
-                return TagGenForRestoration.from_pretrained(name, dtype=torch.float32).to(torch_dtype)
+                return TagGenForRestoration.from_pretrained(name, dtype=torch.float32).to(getattr(torch, network_dtype))
             finally:
                 if bars:
                     transformers_logging.enable_progress_bar()
 
-        load_network.dtype = torch_dtype  # type: ignore[attr-defined]
+        load_network.dtype = network_dtype  # type: ignore[attr-defined]
         if kwargs.get("encoder") is None:
             model = load_network()  # its own encoder tags: needed now
         else:
-            kwargs["weights"] = cached_file(name, "model.safetensors")  # there, though read only if the decoder is asked
+            kwargs["weights"] = model_file(name, "model.safetensors")  # there, though read only if the decoder is asked
             model = load_network
-        tokenizer = PreTrainedTokenizerFast.from_pretrained(name)
+
+        def load_tokenizer():
+            from transformers import PreTrainedTokenizerFast
+
+            return PreTrainedTokenizerFast.from_pretrained(name)
+
+        if "subwords" not in kwargs:
+            kwargs["subwords"] = SubwordEncoder.from_file(model_file(name, "tokenizer.json"))
         settings = config.get("restore") or {}
         known = ("keep_threshold", "min_confidence", "max_words", "candidate_keep_threshold", "candidate_scorer",
                  "min_evidence", "evidence_confidence", "sure_confidence", "document_evidence", "nbest", "nbest_max_words")
         kwargs = {**{k: settings[k] for k in known if k in settings}, **kwargs}
         if "candidates" not in kwargs:
-            path = cached_file(name, CANDIDATES_FILE, _raise_exceptions_for_missing_entries=False)
+            path = model_file(name, CANDIDATES_FILE, required=False)
             kwargs["candidates"] = Channel.load(path) if path else None
         if "ngram" not in kwargs and kwargs["candidates"] is not None:
-            path = cached_file(name, NGRAM_FILE, _raise_exceptions_for_missing_entries=False)
+            path = model_file(name, NGRAM_FILE, required=False)
             kwargs["ngram"] = NgramLM(path) if path else None
-        return cls(model, tokenizer, device=device, batch_size=batch_size, config=config, **kwargs)
+        return cls(model, load_tokenizer, device=device, batch_size=batch_size, config=config, **kwargs)
 
     def use_candidates(self, candidates: Channel, lm=None) -> "Seq2SeqEditor":
         """Draw candidates from ``candidates`` from now on (same scorer, n-gram model and
@@ -303,7 +388,6 @@ class Seq2SeqEditor:
         choose from: :meth:`propose_all` with the candidates as edits."""
         return [generated + [c.edit for c in candidates] for generated, candidates in self.propose_all(units, protected)]
 
-    @torch.inference_mode()
     def keep_probabilities(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[float | None]]:
         """For each unit, per token of ``restore.text.tokenize(unit)``, the tagger's probability
         that it should be kept (one encoder pass; None for a token it may not change: protected,
@@ -311,49 +395,50 @@ class Seq2SeqEditor:
         out: list[list[float | None]] = [[] for _ in units]
         for idx in self._batches(units):
             chunk = [units[j] for j in idx]
-            enc = self.tokenizer(chunk, truncation=True, max_length=self.max_length, padding=True,
-                                 return_offsets_mapping=True, return_tensors="pt")
-            _, tag_logits = self._encode(enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device))
-            keep_column = tag_logits.float().softmax(-1)[..., KEEP].tolist()
-            offsets = enc["offset_mapping"].tolist()
+            input_ids, attention_mask, offsets = self.subwords.batch(chunk, self.max_length)
+            _, tag_logits = self._encode(input_ids, attention_mask)
+            keep_column = _softmax(tag_logits)[..., KEEP].tolist()
             for i, (j, unit) in enumerate(zip(idx, chunk)):
                 tokens = tokenize(unit)
-                sub2tok = subword_to_token([tuple(o) for o in offsets[i]], tokens)
+                sub2tok = subword_to_token(offsets[i], tokens)
                 mask = None if protected is None else protected[j]
                 out[j] = [keep_column[i][pos] if pos >= 0 and not (mask is not None and mask[k]) else None
                           for k, pos in enumerate(first_subwords(sub2tok, len(tokens)))]
         return out
 
-    def _encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Encoder states and tag logits of a batch (the decoder reads the states in its own dtype)."""
-        if self.encoder is None:
-            return self.model.encode(input_ids, attention_mask)
-        return self.encoder(input_ids, attention_mask)
+    def _encode(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple:
+        """Encoder states (a numpy array from the int8 encoder, a tensor on the device from the
+        network's own, in its dtype) and tag logits (float32 numpy) of a batch."""
+        if self.encoder is not None:
+            return self.encoder(input_ids, attention_mask)
+        import torch
+
+        with torch.inference_mode():
+            states, tag_logits = self.model.encode(self._tensor(input_ids), self._tensor(attention_mask))
+            return states, tag_logits.float().cpu().numpy()
+
+    def _tensor(self, array) -> "torch.Tensor":
+        """``array`` (numpy or a tensor) as a tensor on the editor's device."""
+        import torch
+
+        return torch.as_tensor(array, device=self.device)
 
     def _batches(self, units: list[str]) -> list[list[int]]:
         """Indices of ``units`` in encoder batches of like subword lengths (:func:`length_batches`
         with ``batch_size`` and ``max_batch_tokens``)."""
-        lengths = [len(ids) for ids in self.tokenizer(units, truncation=True, max_length=self.max_length)["input_ids"]]
-        return length_batches(lengths, self.batch_size, self.max_batch_tokens)
+        return length_batches(self.subwords.lengths(units, self.max_length), self.batch_size, self.max_batch_tokens)
 
-    @torch.inference_mode()
     def _propose_batch(self, units: list[str], protected: list[list[bool]] | None) -> list:
-        enc = self.tokenizer(
-            units, truncation=True, max_length=self.max_length, padding=True,
-            return_offsets_mapping=True, return_tensors="pt",
-        )
-        input_ids = enc["input_ids"].to(self.device)
-        attention_mask = enc["attention_mask"].to(self.device)
+        input_ids, attention_mask, offsets = self.subwords.batch(units, self.max_length)
         states, tag_logits = self._encode(input_ids, attention_mask)
-        keep_probs = tag_logits.float().softmax(-1).cpu()
-        span_ids = torch.zeros_like(input_ids)
+        keep_probs = _softmax(tag_logits)
+        span_ids = np.zeros_like(input_ids)
         keep_column = keep_probs[..., KEEP].tolist()  # per unit, per subword: P(keep)
-        offsets = enc["offset_mapping"].tolist()
         views: list[UnitView] = []
         plans: list[tuple[list, list[tuple[int, int]], list[float]]] = []
         for i, unit in enumerate(units):
             tokens = tokenize(unit)
-            sub2tok = subword_to_token([tuple(o) for o in offsets[i]], tokens)
+            sub2tok = subword_to_token(offsets[i], tokens)
             first = first_subwords(sub2tok, len(tokens))
             free = [pos >= 0 and not (protected is not None and protected[i][k]) for k, pos in enumerate(first)]
             p_keep = [keep_column[i][pos] if pos >= 0 else 1.0 for pos in first]
@@ -367,7 +452,7 @@ class Seq2SeqEditor:
                     tags.append(int(keep_probs[i, pos, 1:].argmax()) + 1)
                     tag_conf.append(1.0 - p_keep[k])
             ranges = spans_from_tags(tags)[: len(MARKERS)]
-            span_ids[i] = torch.tensor(subword_span_ids(sub2tok, ranges, len(tokens)))
+            span_ids[i] = subword_span_ids(sub2tok, ranges, len(tokens))
             confs = [min(tag_conf[a:z]) for a, z in ranges]
             plans.append((tokens, ranges, confs))
         generated = self._generated_edits(units, plans, states, attention_mask, span_ids)
@@ -391,9 +476,14 @@ class Seq2SeqEditor:
     def _generated_edits(self, units, plans, states, attention_mask, span_ids) -> list[list[Edit]]:
         """The decoder's own replacement for each tagged span (greedy)."""
         todo = [i for i, (_, ranges, _) in enumerate(plans) if ranges]
+        if not todo:  # nothing tagged (always so with keep_threshold 0): neither torch nor the network is needed
+            return [[] for _ in units]
+        return self._generate(units, plans, todo, states, attention_mask, span_ids)
+
+    @_inference
+    def _generate(self, units, plans, todo, states, attention_mask, span_ids) -> list[list[Edit]]:
         results: list[list[Edit]] = [[] for _ in units]
-        if not todo:
-            return results
+        states, attention_mask, span_ids = self._tensor(states), self._tensor(attention_mask), self._tensor(span_ids)
         from transformers import LogitsProcessorList
 
         from restore.model.echo import EchoSpans
@@ -411,6 +501,8 @@ class Seq2SeqEditor:
                 return results
             processors.append(EchoSpans(segments, self._marker_list, self.tokenizer.eos_token_id, self._special_ids))
             max_new = min(max(sum(len(f) + free_tokens(f) for f in segs) + 1 for segs in segments), self.max_new_tokens)
+        import torch
+
         idx = torch.tensor(todo, device=self.device)
         encoder_outputs = self.model.with_spans(states[idx].to(self.model.dtype), span_ids[idx])
         gen = self.model.generate(
@@ -437,6 +529,7 @@ class Seq2SeqEditor:
             results[i] = edits_from_spans(units[i], tokens, spans, span_conf, source="generated")
         return results
 
+    @_inference
     def _nbest(self, units, views, keep_probs, states, attention_mask) -> list[dict]:
         """For each unit, ``{(first, stop): {words: decoder log-prob}}``: the decoder's
         ``nbest`` likeliest replacements (normalised words, deduplicated, none empty, none the
@@ -458,10 +551,12 @@ class Seq2SeqEditor:
                     seg = [self._marker_list[0]] + self.tokenizer(spun, add_special_tokens=False)["input_ids"] + [self._sep_id]
                     if len(seg) + free_tokens(seg) < self.max_new_tokens:
                         rows.append((i, a, z, seg))
+        import torch
         from transformers import LogitsProcessorList
 
         from restore.model.echo import EchoSpans
 
+        states, attention_mask = self._tensor(states), self._tensor(attention_mask)
         found: list[dict] = [{} for _ in units]
         step = max(1, self.batch_size // self.nbest)
         for b in range(0, len(rows), step):

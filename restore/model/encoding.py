@@ -10,10 +10,16 @@ own and is always kept.
 from __future__ import annotations
 
 from bisect import bisect_right
-from transformers import PreTrainedTokenizerFast
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from restore.model.formulation import BEGIN, INSIDE, MASK, MAX_SPANS, SEP, Span, marker, spans_from_pair, tags_from_spans
 from restore.text import Token
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerFast
 
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", MASK, SEP]
 
@@ -31,6 +37,60 @@ def length_batches(lengths: list[int], batch_size: int, max_tokens: int) -> list
         else:
             batches.append([i])
     return batches
+
+
+class SubwordEncoder:
+    """The model's ``tokenizer.json`` run by the ``tokenizers`` library itself: what the editor
+    encodes units with (the same ids and offsets as the ``transformers`` tokenizer built from
+    the file, without importing ``transformers``).  Batches come as numpy arrays, padded on the
+    right with ``pad_id``."""
+
+    def __init__(self, backend, pad_token: str = "<pad>") -> None:
+        """``backend``: a ``tokenizers.Tokenizer`` (copied: its padding and truncation are left alone)."""
+        from tokenizers import Tokenizer
+
+        self.backend = Tokenizer.from_str(backend.to_str())
+        self.backend.no_padding()
+        self.backend.no_truncation()
+        self._max_length: int | None = None
+        self.pad_id = self.token_id(pad_token)
+
+    @classmethod
+    def from_file(cls, path: str | Path, pad_token: str = "<pad>") -> "SubwordEncoder":
+        from tokenizers import Tokenizer
+
+        return cls(Tokenizer.from_file(str(path)), pad_token)
+
+    def token_id(self, token: str) -> int:
+        """The id of ``token``; KeyError if the vocabulary has none."""
+        found = self.backend.token_to_id(token)
+        if found is None:
+            raise KeyError(f"the tokenizer has no token {token!r}")
+        return found
+
+    def _encode(self, units: list[str], max_length: int) -> list:
+        if self._max_length != max_length:
+            self.backend.enable_truncation(max_length)
+            self._max_length = max_length
+        return self.backend.encode_batch(units)
+
+    def lengths(self, units: list[str], max_length: int) -> list[int]:
+        """Each unit's subword count, special tokens included, truncated at ``max_length``."""
+        return [len(e.ids) for e in self._encode(units, max_length)]
+
+    def batch(self, units: list[str], max_length: int) -> tuple[np.ndarray, np.ndarray, list[list[tuple[int, int]]]]:
+        """``(input_ids, attention_mask, offsets)``: int64 arrays of shape (units, longest) and per
+        unit its subwords' character offsets, ``(0, 0)`` for special tokens and padding."""
+        encoded = self._encode(units, max_length)
+        width = max((len(e.ids) for e in encoded), default=0)
+        ids = np.full((len(units), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(units), width), dtype=np.int64)
+        offsets = []
+        for i, e in enumerate(encoded):
+            ids[i, : len(e.ids)] = e.ids
+            mask[i, : len(e.ids)] = 1
+            offsets.append(list(e.offsets) + [(0, 0)] * (width - len(e.ids)))
+        return ids, mask, offsets
 
 
 def subword_to_token(offsets: list[tuple[int, int]], tokens: list[Token]) -> list[int]:
