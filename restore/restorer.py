@@ -510,13 +510,28 @@ def _one_line(error: BaseException) -> str:
 
 def _progress_bar(total: int, progress: bool | None):
     """A tqdm bar on stderr; disabled when ``progress`` is False, or when it is None and
-    the input is short or stderr is not a terminal."""
-    from tqdm import tqdm
-
+    the input is short or stderr is not a terminal (then tqdm is not even imported)."""
     show = progress if progress is not None else (
         total >= PROGRESS_MIN_UNITS and sys.stderr is not None and sys.stderr.isatty()
     )
-    return tqdm(total=total, unit="unit", desc="restore", file=sys.stderr, leave=False, disable=not show)
+    if not show:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="unit", desc="restore", file=sys.stderr, leave=False)
+
+
+class _NoBar:
+    """What :func:`_progress_bar` gives when no bar is shown."""
+
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def update(self, n: int = 1) -> None:
+        return None
 
 
 _default: Restorer | None = None
