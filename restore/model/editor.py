@@ -33,7 +33,6 @@ import functools
 import math
 import re
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,6 +59,8 @@ if TYPE_CHECKING:
 CANDIDATES_FILE = "candidates.tsv.gz"
 """The inverted spinner tables a model folder may carry (written by ``training.candidates``)."""
 _ARTICLES = frozenset({"a", "an"})
+
+
 def model_dtype(dtype: str = "auto", device: str = "cpu") -> "torch.dtype":
     """The torch dtype to run the network in: as named, or for ``auto`` bfloat16 where
     ``device`` computes it natively (a CUDA GPU that supports it; a CPU whose flags in
