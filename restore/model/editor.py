@@ -394,9 +394,9 @@ class Seq2SeqEditor:
         that it should be kept (one encoder pass; None for a token it may not change: protected,
         or past the encoder's length).  ``restore.detect`` reads the doubt, 1 minus this."""
         out: list[list[float | None]] = [[] for _ in units]
-        for idx in self._batches(units):
+        for idx, encoded in self._batches(units):
             chunk = [units[j] for j in idx]
-            input_ids, attention_mask, offsets = self.subwords.batch(chunk, self.max_length)
+            input_ids, attention_mask, offsets = self.subwords.pad(encoded)
             _, tag_logits = self._encode(input_ids, attention_mask)
             keep_column = _softmax(tag_logits)[..., KEEP].tolist()
             for i, (j, unit) in enumerate(zip(idx, chunk)):
@@ -424,13 +424,16 @@ class Seq2SeqEditor:
 
         return torch.as_tensor(array, device=self.device)
 
-    def _batches(self, units: list[str]) -> list[list[int]]:
-        """Indices of ``units`` in encoder batches of like subword lengths (:func:`length_batches`
-        with ``batch_size`` and ``max_batch_tokens``)."""
-        return length_batches(self.subwords.lengths(units, self.max_length), self.batch_size, self.max_batch_tokens)
+    def _batches(self, units: list[str]) -> list[tuple[list[int], list]]:
+        """``units`` encoded once and put in encoder batches of like subword lengths
+        (:func:`length_batches` with ``batch_size`` and ``max_batch_tokens``): per batch, the
+        units' indices and their encodings (:meth:`SubwordEncoder.encode`)."""
+        encoded = self.subwords.encode(units, self.max_length)
+        batches = length_batches([len(e.ids) for e in encoded], self.batch_size, self.max_batch_tokens)
+        return [(idx, [encoded[j] for j in idx]) for idx in batches]
 
-    def _propose_batch(self, units: list[str], protected: list[list[bool]] | None) -> list:
-        input_ids, attention_mask, offsets = self.subwords.batch(units, self.max_length)
+    def _propose_batch(self, units: list[str], protected: list[list[bool]] | None, encoded: list) -> list:
+        input_ids, attention_mask, offsets = self.subwords.pad(encoded)
         states, tag_logits = self._encode(input_ids, attention_mask)
         keep_probs = _softmax(tag_logits)
         span_ids = np.zeros_like(input_ids)
@@ -624,9 +627,9 @@ class Seq2SeqEditor:
         """For calibration: per unit, the generated edits (no confidence floor) and every
         scored candidate (:class:`CandidateEdit`), before any choice between them."""
         out: list = [None] * len(units)
-        for idx in self._batches(units):
+        for idx, encoded in self._batches(units):
             masks = None if protected is None else [protected[j] for j in idx]
-            for j, answer in zip(idx, self._propose_batch([units[j] for j in idx], masks)):
+            for j, answer in zip(idx, self._propose_batch([units[j] for j in idx], masks, encoded)):
                 out[j] = answer
         return out
 

@@ -68,7 +68,8 @@ class SubwordEncoder:
             raise KeyError(f"the tokenizer has no token {token!r}")
         return found
 
-    def _encode(self, units: list[str], max_length: int) -> list:
+    def encode(self, units: list[str], max_length: int) -> list:
+        """Each unit's ``tokenizers.Encoding`` (special tokens included, truncated at ``max_length``)."""
         if self._max_length != max_length:
             self.backend.enable_truncation(max_length)
             self._max_length = max_length
@@ -76,15 +77,19 @@ class SubwordEncoder:
 
     def lengths(self, units: list[str], max_length: int) -> list[int]:
         """Each unit's subword count, special tokens included, truncated at ``max_length``."""
-        return [len(e.ids) for e in self._encode(units, max_length)]
+        return [len(e.ids) for e in self.encode(units, max_length)]
 
     def batch(self, units: list[str], max_length: int) -> tuple[np.ndarray, np.ndarray, list[list[tuple[int, int]]]]:
-        """``(input_ids, attention_mask, offsets)``: int64 arrays of shape (units, longest) and per
-        unit its subwords' character offsets, ``(0, 0)`` for special tokens and padding."""
-        encoded = self._encode(units, max_length)
+        """:meth:`pad` of :meth:`encode`."""
+        return self.pad(self.encode(units, max_length))
+
+    def pad(self, encoded: list) -> tuple[np.ndarray, np.ndarray, list[list[tuple[int, int]]]]:
+        """``(input_ids, attention_mask, offsets)`` of encodings (:meth:`encode`): int64 arrays of
+        shape (units, longest) and per unit its subwords' character offsets, ``(0, 0)`` for
+        special tokens and padding."""
         width = max((len(e.ids) for e in encoded), default=0)
-        ids = np.full((len(units), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(units), width), dtype=np.int64)
+        ids = np.full((len(encoded), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(encoded), width), dtype=np.int64)
         offsets = []
         for i, e in enumerate(encoded):
             ids[i, : len(e.ids)] = e.ids
