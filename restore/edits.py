@@ -61,8 +61,11 @@ def edit_kind(before: str, after: str) -> str:
 
 
 def _one_word(text: str) -> bool:
-    """True if ``text`` is one token (letters and digits alone are, without tokenizing)."""
-    return text.isalnum() or len(tokenize(text)) == 1
+    """True if ``text`` is one token (letters and digits alone are, and words apart are not,
+    without tokenizing: no token holds whitespace)."""
+    if text.isalnum():
+        return True
+    return len(text.split()) < 2 and len(tokenize(text)) == 1
 
 
 def shared_edges(before: Sequence[str], after: Sequence[str]) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import torch
@@ -126,7 +127,7 @@ def run_record(run_dir: Path, source: Path) -> dict:
     config, state, summary = _run_files(run_dir, source)
     training, data = config.get("training", {}), config.get("data") or {}
     seconds = training_seconds(state.get("log_history", []))
-    return {
+    record = {
         "run": str(run_dir),
         "checkpoint": source.name,
         "stage": config.get("stage", "fine-tune"),
@@ -141,6 +142,10 @@ def run_record(run_dir: Path, source: Path) -> dict:
         "batch": training.get("per_device_train_batch_size"),
         "pairs": data.get("pairs"),
     }
+    teacher = (config.get("model") or {}).get("distill_from")
+    if teacher:
+        record["distilled_from"] = teacher  # the tagger also learned this model's tag probabilities
+    return record
 
 
 def earlier_history(init_from: str | None) -> list[dict]:
@@ -180,7 +185,8 @@ def history_lines(history: list[dict]) -> list[str]:
         seconds, tokens = r.get("seconds"), r.get("tokens")
         wall = "?" if seconds is None else f"{seconds / 3600:.2f} h"
         lines.append(
-            f"| `{r.get('run')}` | {r.get('stage', 'fine-tune')} | {r.get('started_from') or 'random weights'} | "
+            f"| `{r.get('run')}` | {r.get('stage', 'fine-tune')} | {r.get('started_from') or 'random weights'}"
+            f"{' (distilled from ' + r['distilled_from'] + ')' if r.get('distilled_from') else ''} | "
             f"{r.get('preset')} | {r.get('hardware')} | "
             f"{r.get('steps')} | {r.get('batch')} | {f'{tokens:,}' if isinstance(tokens, int) else '?'} | {wall} | "
             f"{r.get('learning_rate')} ({r.get('schedule')}) |"
@@ -294,12 +300,43 @@ def benchmark_lines() -> list[str]:
     return lines
 
 
-def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None = None, encoder: bool = True) -> Path:
+CARRIED_FILES = ("candidates.tsv.gz", "candidates.json", "calibration.json", "ngram.bin", "ngram.json", "detect.json")
+"""What ``export(carry_from=...)`` takes over from a teacher folder, beside its ``config.restore``."""
+
+
+def _carry(teacher: Path, tokenizer, into: Path) -> dict:
+    """Copy the teacher folder's :data:`CARRIED_FILES` (those it has) into ``into``; returns its
+    ``config.restore``.  Raises SystemExit if it is not a model folder or its tokenizer differs
+    from ``tokenizer``'s (its tables and calibration read the same subwords and tags only then)."""
+    config = teacher / "config.json"
+    if not config.is_file():
+        raise SystemExit(f"restore error: --carry_from {teacher} is not a model folder (no config.json)")
+    theirs = json.loads((teacher / "tokenizer.json").read_text()) if (teacher / "tokenizer.json").is_file() else None
+    if theirs is None or theirs.get("model") != json.loads(tokenizer.backend_tokenizer.to_str()).get("model"):
+        raise SystemExit(f"restore error: --carry_from {teacher} has another tokenizer; its tables and calibration "
+                         "fit only a model distilled from it (training.shrink, training.train --distill_from)")
+    for name in CARRIED_FILES:
+        if (teacher / name).is_file():
+            shutil.copy2(teacher / name, into / name)
+    return json.loads(config.read_text()).get("restore") or {}
+
+
+def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None = None, encoder: bool = True,
+           carry_from: Path | None = None) -> Path:
     """Write the shipped model folder from a run; returns the folder.  ``encoder``: also write
-    the int8 ONNX encoder (``training.export_encoder``), the fast path on a CPU."""
+    the int8 ONNX encoder (``training.export_encoder``), the fast path on a CPU.  ``carry_from``:
+    a model folder whose candidate tables, n-gram model, detection and calibration (files and
+    ``config.restore``) the new weights take over as they are: for a model distilled from it,
+    whose tags mean what its tags mean (the card says so); it may be ``output`` itself."""
     source = pick_checkpoint(run_dir, checkpoint)
     model = TagGenForRestoration.from_pretrained(str(source), dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(str(source) if (source / "tokenizer.json").exists() else str(run_dir / "final"))
+    carried = tempfile.TemporaryDirectory() if carry_from else None
+    if carry_from:
+        from benchmarks.systems.seq2seq import model_hash
+
+        model.config.restore = _carry(Path(carry_from), tokenizer, Path(carried.name))
+        teacher = f"{carry_from} (model {model_hash(Path(carry_from))}, as the benchmark report names it)"
     generation = GenerationConfig(
         decoder_start_token_id=model.config.decoder_start_token_id,
         eos_token_id=model.config.eos_token_id,
@@ -313,11 +350,20 @@ def export(run_dir: Path, output: Path = DEFAULT_OUTPUT, checkpoint: str | None 
     model.half().save_pretrained(str(output), safe_serialization=True)
     generation.save_pretrained(str(output))
     tokenizer.save_pretrained(str(output))
+    if carried is not None:
+        with carried:
+            for path in Path(carried.name).iterdir():
+                shutil.copy2(path, output / path.name)
+        calibration = output / "calibration.json"
+        if calibration.exists():
+            record = json.loads(calibration.read_text())
+            record["carried_from"] = teacher
+            calibration.write_text(json.dumps(record, indent=1))
     history = training_history(run_dir, source)
     (output / HISTORY_FILE).write_text(json.dumps(history, indent=1))
     (output / "README.md").write_text(model_card(source, run_dir, model, history))
     (output / "learning_curve.json").write_text(json.dumps(learning_curve(trainer_state(run_dir, source)), indent=1))
-    size = sum(p.stat().st_size for p in output.iterdir())
+    size = sum(p.stat().st_size for p in output.iterdir() if p.name not in CARRIED_FILES)
     if size > MAX_BYTES:
         raise SystemExit(f"restore error: exported model is {size / 1e6:.1f} MB, over the 50 MB limit")
     print(f"exported {source} to {output} ({size / 1e6:.1f} MB)")
@@ -361,8 +407,10 @@ def _pairs_words(data: dict) -> str:
 
 def _started_from(config: dict) -> str:
     """Where a run's weights began, in words."""
-    init_from = (config.get("model") or {}).get("init_from")
-    return f"`{init_from}`" if init_from else "random weights"
+    model = config.get("model") or {}
+    init_from, teacher = model.get("init_from"), model.get("distill_from")
+    began = f"`{init_from}`" if init_from else "random weights"
+    return began + (f", its tagger distilled from `{teacher}` (training.train --distill_from)" if teacher else "")
 
 
 def _schedule(training: dict, data: dict | None = None) -> str:
@@ -559,7 +607,11 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
             + (f" (at the {record['upper_quantile']} quantile over {record.get('bootstraps', 0):,} resamples of the dev documents: damage "
                f"{best['damage_upper']:.4f}, unspun words changed {best['clean_changes_upper']:.4f})"
                if "damage_upper" in best and record.get("upper_quantile") else "")
-            + ". The whole grid is in `calibration.json`.\n\n"
+            + ". The whole grid is in `calibration.json`."
+            + (f" Carried over with the candidate tables and the n-gram model from `{record['carried_from']}`, the "
+               "model these weights were distilled from: it was calibrated on that network's tags, which these "
+               "weights learned to match." if record.get("carried_from") else "")
+            + "\n\n"
         )
         if record.get("candidate_scorer"):
             scorer = CandidateScorer.from_dict(record["candidate_scorer"])
@@ -595,6 +647,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the model")
     parser.add_argument("--no-encoder", dest="encoder", action="store_false",
                         help="do not write the int8 ONNX encoder (training.export_encoder) beside the weights")
+    parser.add_argument("--carry_from", type=Path,
+                        help="a model folder whose candidate tables, n-gram model, detection and calibration the new "
+                             "weights take over (a model distilled from it: training.train --distill_from)")
     parser.add_argument("--update-card", action="store_true",
                         help="only refresh the card's benchmark section from benchmarks/results/report.json")
     args = parser.parse_args(argv)
@@ -603,7 +658,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.run_dir is None:
         parser.error("give a run folder, or --update-card")
     else:
-        export(args.run_dir, args.output, args.checkpoint, args.encoder)
+        export(args.run_dir, args.output, args.checkpoint, args.encoder, args.carry_from)
 
 
 if __name__ == "__main__":

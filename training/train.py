@@ -61,6 +61,8 @@ class ModelArguments:
     tag_loss_weight: float = field(default=1.0, metadata={"help": "weight of the tagging loss"})
     target_format: str = field(default="echo", metadata={"help": "decoder target: echo (spun words given after each marker) or plain (see restore.model.formulation)"})
     keep_threshold: float = field(default=0.5, metadata={"help": "inference: replace a token only if P(keep) is below this"})
+    distill_from: str | None = field(default=None, metadata={"help": "teacher model folder or Hub id: the tagger also learns the teacher's tag probabilities on every unit (knowledge distillation; a shallower copy made by training.shrink learning from the model it was cut from)"})
+    distill_weight: float = field(default=1.0, metadata={"help": "with --distill_from: weight of the KL divergence from the teacher's tag probabilities in the loss"})
 
     def __post_init__(self) -> None:
         if self.target_format not in ("echo", "plain"):
@@ -69,6 +71,8 @@ class ModelArguments:
             raise ValueError("d_model must be divisible by attention_heads")
         if not 0.0 < self.keep_threshold <= 1.0:
             raise ValueError("keep_threshold must be in (0, 1]")
+        if self.distill_weight < 0:
+            raise ValueError("distill_weight must be >= 0")
 
 
 @dataclass
@@ -146,28 +150,54 @@ def wall_clock_schedule(warmup_steps: int, deadline: float, decay_seconds: float
     return factor
 
 
+def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, tag_labels: torch.Tensor) -> torch.Tensor:
+    """Mean KL divergence KL(teacher || student) of the tag distributions over the positions the
+    tagger is read at (``tag_labels`` not -100); 0 if there are none."""
+    where = tag_labels != -100
+    if not bool(where.any()):
+        return student_logits.sum() * 0.0
+    student = torch.log_softmax(student_logits[where].float(), dim=-1)
+    teacher = torch.log_softmax(teacher_logits[where].float(), dim=-1)
+    return torch.nn.functional.kl_div(student, teacher, log_target=True, reduction="batchmean")
+
+
 class RestorationTrainer(Seq2SeqTrainer):
     """Seq2SeqTrainer whose evaluation also restores dev units and logs spin removed.
 
     With ``lr_factor`` (see ``wall_clock_schedule``) it replaces the step-based scheduler.
+    With a ``teacher`` (a :class:`TagGenForRestoration`), the loss adds ``distill_weight`` times
+    :func:`distillation_loss` of the model's tag logits from the teacher's on the same units.
     """
 
-    def __init__(self, *args, dev_pairs: list[tuple[str, str]], keep_threshold: float, lr_factor=None, **kwargs) -> None:
+    def __init__(self, *args, dev_pairs: list[tuple[str, str]], keep_threshold: float, lr_factor=None,
+                 teacher: TagGenForRestoration | None = None, distill_weight: float = 1.0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.dev_pairs = dev_pairs
         self.keep_threshold = keep_threshold
         self.lr_factor = lr_factor
+        self.teacher = teacher
+        self.distill_weight = distill_weight
+        if teacher is not None:
+            teacher.to(self.model.device).eval().requires_grad_(False)
         self._metric = None
         self._parts: dict[str, list[float]] = {"tag_loss": [], "gen_loss": []}
+        if teacher is not None:
+            self._parts["distill_loss"] = []
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        """The model's loss; the tagging and generation parts are kept for the next log line."""
+        """The model's loss (plus the distillation term with a teacher); its parts are kept for
+        the next log line."""
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        parts = {part: getattr(outputs, part, None) for part in ("tag_loss", "gen_loss")}
+        if self.teacher is not None and outputs.tag_logits is not None:
+            with torch.no_grad():
+                _, teacher_logits = self.teacher.encode(inputs["input_ids"], inputs["attention_mask"])
+            parts["distill_loss"] = distillation_loss(outputs.tag_logits, teacher_logits, inputs["tag_labels"])
+            loss = loss + self.distill_weight * parts["distill_loss"]
         if model.training:
-            for part in self._parts:
-                value = getattr(outputs, part, None)
-                if value is not None:
-                    self._parts[part].append(float(value.detach()))
+            for part, values in self._parts.items():
+                if parts.get(part) is not None:
+                    values.append(float(parts[part].detach()))
         return (loss, outputs) if return_outputs else loss
 
     def create_scheduler(self, num_training_steps: int, optimizer=None):
@@ -393,6 +423,13 @@ def run(
     if data_args.time_decay_fraction:  # DataArguments guarantees a time bound with it
         decay_seconds = max(1.0, data_args.time_decay_fraction * minutes * 60)
         lr_factor = wall_clock_schedule(train_args.warmup_steps, limit.deadline, decay_seconds)
+    teacher = None
+    if model_args.distill_from:
+        teacher = TagGenForRestoration.from_pretrained(model_args.distill_from, dtype=torch.float32)
+        if teacher.config.vocab_size != model.config.vocab_size:
+            raise SystemExit(f"training.train: error: the teacher {model_args.distill_from} has another vocabulary "
+                             f"({teacher.config.vocab_size} subwords, the model {model.config.vocab_size}): distil a model "
+                             "made from it (python -m training.shrink)")
     trainer = RestorationTrainer(
         model=model,
         args=train_args,
@@ -404,6 +441,8 @@ def run(
         dev_pairs=dev_pairs,
         keep_threshold=model_args.keep_threshold,
         lr_factor=lr_factor,
+        teacher=teacher,
+        distill_weight=model_args.distill_weight,
     )
     resume = data_args.resume and any(out.glob("checkpoint-*"))
     start = time.time()
