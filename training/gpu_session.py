@@ -134,7 +134,7 @@ def run_session(args: SessionArgs) -> dict:
     data_args.stop_at = deadline
     tuned = train.run(model_args, data_args, train_args, preset)
     timings["finetune"] = time.time() - mark
-    model = export(tuned, work / "model", encoder=False)  # the int8 encoder is made back here (needs onnx, 18 MB)
+    model = export(tuned, work / "model", encoder=False)  # the int8 encoder is made back here (needs onnx; 11 MB)
     summary = {
         "args": asdict(args),
         "seconds": {k: round(v, 1) for k, v in timings.items()},
