@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Sequence, overload
 
 from restore.edits import Edit, apply_edits, shift
-from restore.segment import segment
-from restore.text import protected_mask
+from restore.segment import paragraph_spans, segment
+from restore.text import protected_mask, tokenize
 
 if TYPE_CHECKING:
     from restore.detection import Detection
@@ -234,12 +234,19 @@ class Restorer:
         current = list(texts)
         edits: list[list[Edit]] = [[] for _ in texts]
         answers: dict[tuple[str, tuple[bool, ...]], list[Edit]] = {}  # the editor's answer for a unit
+        # What the input protects stays protected in later rounds, whatever context an edit gives it
+        # (``A 1`` after a deleted word may read as a sentence's lone digit): its character spans,
+        # carried along each round's edits (which never touch them).
+        frozen: dict[int, list[tuple[int, int]]] = {}
         todo = list(range(len(texts)))
-        for _ in range(self.rounds):
-            changes = self._round([current[i] for i in todo], answers, progress)
+        for round_number in range(self.rounds):
+            changes = self._round([current[i] for i in todo], answers, progress, [frozen.get(i) for i in todo])
             todo_next = []
             for i, change in zip(todo, changes):
                 if change:
+                    if round_number + 1 < self.rounds:
+                        spans = frozen[i] if i in frozen else protected_spans(texts[i])
+                        frozen[i] = _carry_spans(spans, change)
                     edits[i] = compose(texts[i], edits[i], change)
                     current[i] = apply_edits(current[i], change)
                     todo_next.append(i)
@@ -248,11 +255,14 @@ class Restorer:
                 break
         return [ExplainedText(t, es) for t, es in zip(current, edits)]
 
-    def _round(self, texts: list[str], answers: dict, progress: bool | None) -> list[list[Edit]]:
+    def _round(self, texts: list[str], answers: dict, progress: bool | None,
+               frozen: list[list[tuple[int, int]] | None] | None = None) -> list[list[Edit]]:
         """One restoring round: the safe edits for each of ``texts``.  ``answers`` holds the
         editor's answer for each unit already asked about (by its text and protection) and
-        gets the new ones; ``progress`` as for :meth:`explain`."""
-        jobs = [job for i, t in enumerate(texts) for job in self._jobs(i, t)]
+        gets the new ones; ``progress`` as for :meth:`explain`; ``frozen[i]``: character spans
+        of ``texts[i]`` that stay protected whatever their context (see :meth:`_jobs`)."""
+        frozen = frozen or [None] * len(texts)
+        jobs = [job for i, t in enumerate(texts) for job in self._jobs(i, t, frozen[i])]
         keys = [(j.text, tuple(j.protected)) for j in jobs]
         by_text = callable(getattr(self.editor, "proposals", None)) and callable(
             getattr(self.editor, "choose_document", None)
@@ -281,11 +291,15 @@ class Restorer:
             changes[job.text_index].extend(shift(_safe_edits(job, answer), job.start))
         return changes
 
-    def _jobs(self, text_index: int, text: str) -> list[_Job]:
-        """The units of ``text`` that hold at least one word the editor may change."""
+    def _jobs(self, text_index: int, text: str, frozen: list[tuple[int, int]] | None = None) -> list[_Job]:
+        """The units of ``text`` that hold at least one word the editor may change.  A token is
+        protected as :func:`restore.text.protected_mask` says or where it overlaps one of the
+        sorted character spans ``frozen`` (what an earlier round's input protected)."""
         jobs: list[_Job] = []
         for para in segment(text, self.editor.max_words):
             mask = protected_mask(text[para.start : para.end], list(para.tokens))
+            if frozen:
+                mask = [m or _overlaps(frozen, para.start + t.start, para.start + t.end) for t, m in zip(para.tokens, mask)]
             starts = [t.start for t in para.tokens]
             for unit in para.units:
                 offset = unit.start - para.start
@@ -296,6 +310,37 @@ class Restorer:
                 spans = [(t.start - offset, t.end - offset) for t in para.tokens[lo:hi]]
                 jobs.append(_Job(text_index, unit.start, text[unit.start : unit.end], spans, mask[lo:hi]))
         return jobs
+
+
+def protected_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the tokens of ``text`` that restoring never changes (as
+    :meth:`Restorer._jobs` protects them, paragraph by paragraph), in order."""
+    spans: list[tuple[int, int]] = []
+    for a, b in paragraph_spans(text):
+        tokens = tokenize(text[a:b])
+        spans += [(a + t.start, a + t.end) for t, m in zip(tokens, protected_mask(text[a:b], tokens)) if m]
+    return spans
+
+
+def _carry_spans(spans: list[tuple[int, int]], edits: Sequence[Edit]) -> list[tuple[int, int]]:
+    """``spans`` (sorted, of a text) where they lie after the sorted ``edits`` are applied; a span
+    an edit overlaps is dropped (edits of protected tokens are never made)."""
+    carried: list[tuple[int, int]] = []
+    k, delta = 0, 0
+    for a, b in spans:
+        while k < len(edits) and edits[k].end <= a:
+            delta += len(edits[k].after) - (edits[k].end - edits[k].start)
+            k += 1
+        if k < len(edits) and edits[k].start < b and a < edits[k].end:
+            continue
+        carried.append((a + delta, b + delta))
+    return carried
+
+
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """True if ``[start, end)`` overlaps one of the sorted, disjoint ``spans``."""
+    k = bisect.bisect_left(spans, (end,))  # spans starting at or after ``end`` cannot overlap
+    return k > 0 and spans[k - 1][1] > start
 
 
 def _for_editor(unit: str) -> str:

@@ -336,3 +336,16 @@ def test_trained_model_in_bfloat16_tags_as_float32_does(tiny_model_dir: Path) ->
             for e in (float32, bfloat16)]
     assert (keep[0] - keep[1]).abs().max().item() < 0.02
     check(Restorer(bfloat16), SEED[:700])
+
+
+def test_what_the_input_protects_stays_protected_in_later_rounds() -> None:
+    """``A 1`` after a word protects the digit (a label); once round one deletes the word, ``A 1``
+    opens the text, where a lone digit reads as a spun number word: round two must not take it."""
+    from restore.restorer import _carry_spans, protected_spans
+
+    text = "mentioned A 1 was late."
+    assert (12, 13) in protected_spans(text)
+    explained = check(Restorer(TableEditor({"mentioned": "", "1": "one"}), rounds=2), text)
+    assert explained.text == " A 1 was late." and [e.before for e in explained.edits] == ["mentioned"]
+    edits = [Edit(0, 9, "mentioned", "", "D", 0.9), Edit(14, 17, "was", "is", "R:WORD", 0.9)]
+    assert _carry_spans([(10, 11), (12, 13), (15, 16), (22, 23)], edits) == [(1, 2), (3, 4), (12, 13)]
