@@ -167,11 +167,12 @@ def test_subword_encoder_encodes_as_the_transformers_tokenizer(tiny_model_dir: P
     for max_length in (256, 12):
         want = reference(units, truncation=True, max_length=max_length, padding=True,
                          return_offsets_mapping=True, return_tensors="np")
-        ids, mask, offsets = subwords.batch(units, max_length)
+        encoded = subwords.encode(units, max_length)
+        ids, mask, offsets = subwords.pad(encoded)
         assert ids.tolist() == want["input_ids"].tolist()
         assert mask.tolist() == want["attention_mask"].tolist()
         assert offsets == [[tuple(o) for o in row] for row in want["offset_mapping"].tolist()]
-        assert subwords.lengths(units, max_length) == [int(m.sum()) for m in want["attention_mask"]]
+        assert [len(e.ids) for e in encoded] == [int(m.sum()) for m in want["attention_mask"]]
     assert subwords.token_id("<pad>") == reference.pad_token_id == subwords.pad_id
     with pytest.raises(KeyError, match="no token"):
         subwords.token_id("<no such token>")

@@ -15,10 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from restore.edits import Edit, apply_edits
-from restore.restorer import DEFAULT_MODEL_DIR, Restorer, compose
+from restore.restorer import DEFAULT_MODEL_DIR, Restorer, compose, protected_spans
 from restore.text import code_spans, is_code_line, protected_mask, quoted_spans, tokenize
 from table_editor import EveryWordEditor, TableEditor
-from tests.test_restorer import protected_spans
 
 SHIPPED = (DEFAULT_MODEL_DIR / "config.json").is_file()
 SEED = sorted((Path(__file__).parent.parent / "seeds").glob("*.txt"))[0].read_text(encoding="utf-8")

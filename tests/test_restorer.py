@@ -17,9 +17,8 @@ from hypothesis import strategies as st
 
 import restore
 from restore.edits import Edit, apply_edits
-from restore.restorer import DEFAULT_MODEL_DIR, ExplainedText, ModelNotFoundError, Restorer
-from restore.segment import paragraph_spans
-from restore.text import protected_mask, tokenize
+from restore.restorer import DEFAULT_MODEL_DIR, ExplainedText, ModelNotFoundError, Restorer, protected_spans
+from restore.text import tokenize
 from table_editor import EveryWordEditor, TableEditor
 
 DATA = Path(__file__).parent / "data"
@@ -37,15 +36,6 @@ def check(restorer: Restorer, text: str) -> ExplainedText:
     starts = [e.start for e in explained.edits]
     assert starts == sorted(starts)
     return explained
-
-
-def protected_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of the tokens the restorer must never touch, worked out per paragraph."""
-    spans = []
-    for a, b in paragraph_spans(text):
-        tokens = tokenize(text[a:b])
-        spans += [(t.start + a, t.end + a) for t, p in zip(tokens, protected_mask(text[a:b], tokens)) if p]
-    return spans
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
@@ -341,7 +331,7 @@ def test_trained_model_in_bfloat16_tags_as_float32_does(tiny_model_dir: Path) ->
 def test_what_the_input_protects_stays_protected_in_later_rounds() -> None:
     """``A 1`` after a word protects the digit (a label); once round one deletes the word, ``A 1``
     opens the text, where a lone digit reads as a spun number word: round two must not take it."""
-    from restore.restorer import _carry_spans, protected_spans
+    from restore.restorer import _carry_spans
 
     text = "mentioned A 1 was late."
     assert (12, 13) in protected_spans(text)

@@ -73,13 +73,11 @@ def main(argv: list[str] | None = None) -> Path:
     student.save_pretrained(str(out))
     AutoTokenizer.from_pretrained(args.teacher).save_pretrained(str(out))
     # The copied weights carry the teacher's training: its history goes with them (training.export reads it).
-    from transformers.utils import cached_file
+    from training.export import HISTORY_FILE, earlier_history
 
-    from training.export import HISTORY_FILE
-
-    history = cached_file(args.teacher, HISTORY_FILE, _raise_exceptions_for_missing_entries=False)
+    history = earlier_history(args.teacher)
     if history:
-        (out / HISTORY_FILE).write_text(Path(history).read_text())
+        (out / HISTORY_FILE).write_text(json.dumps(history, indent=1))
     (out / "shrink.json").write_text(json.dumps({"teacher": args.teacher, "keep_layers": keep,
                                                  "parameters": student.num_parameters(),
                                                  "teacher_parameters": teacher.num_parameters()}, indent=2))

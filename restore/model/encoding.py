@@ -75,14 +75,6 @@ class SubwordEncoder:
             self._max_length = max_length
         return self.backend.encode_batch(units)
 
-    def lengths(self, units: list[str], max_length: int) -> list[int]:
-        """Each unit's subword count, special tokens included, truncated at ``max_length``."""
-        return [len(e.ids) for e in self.encode(units, max_length)]
-
-    def batch(self, units: list[str], max_length: int) -> tuple[np.ndarray, np.ndarray, list[list[tuple[int, int]]]]:
-        """:meth:`pad` of :meth:`encode`."""
-        return self.pad(self.encode(units, max_length))
-
     def pad(self, encoded: list) -> tuple[np.ndarray, np.ndarray, list[list[tuple[int, int]]]]:
         """``(input_ids, attention_mask, offsets)`` of encodings (:meth:`encode`): int64 arrays of
         shape (units, longest) and per unit its subwords' character offsets, ``(0, 0)`` for
