@@ -1,6 +1,7 @@
 """Where a model's misses come from, gold span by gold span.
 
     python -m benchmarks.diagnose [--model restore/models/default] [--suite news-unseen] [--limit 0] [--nbest 5]
+    python -m benchmarks.diagnose --suite news-unseen --dev --limit 150 --nbest 5    # for choosing settings
 
 Every spun suite knows where its spinner changed words (``Item.gold``, :mod:`benchmarks.suites`).
 Each item is restored as ``restore.fix`` restores a text (chosen as one document), and each gold
@@ -20,7 +21,9 @@ replacements of every doubted run join the proposals (``Seq2SeqEditor.nbest``), 
 also says how many of the spans no table candidate restores have their original among them
 (``in the decoder's n-best``).  Needs a model whose editor has ``proposals``
 and ``choose_document`` (:class:`restore.model.editor.Seq2SeqEditor`).  Writes nothing; prints a
-table.
+table.  With ``--dev`` the items are not the suite's but the dev paragraphs no suite holds
+(:func:`benchmarks.suites.dev_paragraphs`), spun with the suite's profile: the numbers to
+choose settings by, where the suite's own are for reporting.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import argparse
 from collections import Counter
 
 from benchmarks.spans import restores
-from benchmarks.suites import SUITE_NAMES, Item, build_suites
+from benchmarks.suites import SEED, SPUN_PROFILES, SUITE_NAMES, Item, build_suites, dev_paragraphs, shared_dir, spun_item
 from restore.restorer import DEFAULT_MODEL_DIR, Restorer
 
 OUTCOMES = ("restored", "wrong choice", "reachable but rejected", "unreachable")
@@ -77,6 +80,14 @@ def diagnose(restorer: Restorer, items: list[Item], progress: bool = False) -> d
             "in the decoder's n-best": counts["in the decoder's n-best"], "rejected confidences": rejected}
 
 
+def dev_items(suite: str, limit: int = 0, shared: str | None = None) -> list[Item]:
+    """The first ``limit`` (0: all) dev paragraphs (:func:`dev_paragraphs`, held out from every
+    suite) spun with the profile of the news suite ``suite``, with their gold spans."""
+    pool = dev_paragraphs(shared_dir(shared))
+    pool = pool[:limit] if limit else pool
+    return [spun_item(f"dev-{i}", p, SEED + k, SPUN_PROFILES[suite]) for k, (i, p) in enumerate(pool)]
+
+
 def report(found: dict) -> str:
     """The counts as a markdown table, with the spread of the rejected right answers' confidences."""
     total = max(1, found["gold spans"])
@@ -104,12 +115,21 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--shared", default=None, help="the shared data folder (default: as benchmarks.run)")
     parser.add_argument("--nbest", type=int, default=0,
                         help="the decoder's N likeliest replacements join the proposals (0: the model's own setting)")
+    parser.add_argument("--dev", action="store_true",
+                        help="dev paragraphs no suite holds, spun with the suite's profile, instead of the suite (news suites)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.nbest < 0:
         parser.error("--nbest must be 0 or more")
-    suite = build_suites([args.suite], shared=args.shared)[0]
-    items = suite.items[: args.limit] if args.limit else suite.items
+    if args.limit < 0:
+        parser.error("--limit must be 0 or more")
+    if args.dev:
+        if args.suite not in SPUN_PROFILES:
+            parser.error(f"--dev spins dev news paragraphs with a suite's profile: choose one of {', '.join(SPUN_PROFILES)}")
+        items = dev_items(args.suite, args.limit, args.shared)
+    else:
+        suite = build_suites([args.suite], shared=args.shared)[0]
+        items = suite.items[: args.limit] if args.limit else suite.items
     restorer = Restorer.from_pretrained(args.model)
     if not callable(getattr(restorer.editor, "proposals", None)) or not callable(getattr(restorer.editor, "choose_document", None)):
         parser.error(f"{args.model}: its editor cannot list its proposals (proposals, choose_document); use a seq2seq model")
@@ -118,7 +138,7 @@ def main(argv: list[str] | None = None) -> dict:
             parser.error(f"{args.model}: --nbest needs candidate tables and an echo-format model")
         restorer.editor.nbest = args.nbest
     found = diagnose(restorer, items, progress=not args.no_progress)
-    print(f"{args.suite} ({len(items)} items), model {args.model}\n")
+    print(f"{args.suite}{' profile on dev paragraphs' if args.dev else ''} ({len(items)} items), model {args.model}\n")
     print(report(found))
     return found
 

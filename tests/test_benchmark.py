@@ -175,6 +175,23 @@ def test_dev_paragraphs_are_held_out_news_that_no_suite_scores():
     assert S.dev_paragraphs(shared) == dev
 
 
+def test_diagnose_on_dev_paragraphs_spins_them_with_the_suites_profile(capsys):
+    from benchmarks.diagnose import dev_items, main
+
+    try:
+        shared = S.shared_dir()
+    except FileNotFoundError:
+        pytest.skip("no shared data folder")
+    items = dev_items("news-unseen", 4)
+    dev = S.dev_paragraphs(shared)[:4]
+    assert [it.reference for it in items] == [p for _, p in dev]
+    assert all(bool(it.gold) == (it.source != it.reference) for it in items) and any(it.gold for it in items)
+    assert items == [S.spun_item(it.id, it.reference, S.SEED + k, S.SPUN_PROFILES["news-unseen"]) for k, it in enumerate(items)]
+    with pytest.raises(SystemExit):
+        main(["--suite", "tortured", "--dev"])
+    assert "--dev spins dev news paragraphs" in capsys.readouterr().err
+
+
 def test_seq2seq_without_a_model_is_unavailable(tmp_path):
     with pytest.raises(SystemUnavailable):
         Seq2SeqSystem.load(tmp_path)

@@ -39,6 +39,9 @@ ngram 2=5
 \\end\\
 """
 LN10 = math.log(10)
+# The same words as a trigram model: "officials said ." is likelier than its parts say.
+ARPA3 = ARPA.replace("ngram 2=5\n", "ngram 2=5\nngram 3=2\n").replace(
+    "-0.4\tmentioned .\n", "-0.4\tmentioned .\n\n\\3-grams:\n-0.05\tofficials said .\n-0.1\t<s> officials said\n")
 
 
 @pytest.fixture()
@@ -105,6 +108,25 @@ def test_ngram_fit_is_silent_on_contracting(arpa: Path) -> None:
     contracted, written_out = ngram_words("Officials haven't said."), ngram_words("Officials have not said.")
     assert contracted[1] == written_out[1] + " " + written_out[2]
     assert lm.logprob(contracted) == lm.logprob(written_out)
+
+
+@pytest.mark.parametrize("text", [ARPA, ARPA3])
+def test_a_reading_scores_a_replacement_as_the_whole_unit_would(tmp_path: Path, text: str) -> None:
+    """NgramReading.fit reads only the replacement and the words after it that can see it, yet
+    gives the whole unit's difference: every run, replacements of other lengths, unknown words,
+    entries of two words (written-out contractions), the unit's end."""
+    path = tmp_path / "lm.arpa"
+    path.write_text(text)
+    lm = NgramLM(path)
+    words = ngram_words("Officials said. Officials haven't told, officials mentioned.")
+    reading = lm.reading(words)
+    replacements = [["said"], ["said", "."], ["has not"], ["zebra", "officials"], ["."], ["officials", "said", "told"]]
+    for a in range(len(words)):
+        for z in range(a + 1, min(len(words), a + 3) + 1):
+            for replacement in replacements:
+                whole = lm.logprob(words[:a] + replacement + words[z:]) - lm.logprob(words)
+                assert reading.fit(a, z, replacement) == pytest.approx(whole, abs=1e-4), (a, z, replacement)
+    assert reading.fit(0, 1, ["officials"]) == 0.0
 
 
 def _scorer_reading(index: int, n: int = len(CANDIDATE_FEATURES)) -> CandidateScorer:

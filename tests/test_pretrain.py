@@ -103,6 +103,29 @@ def test_pretrain_resumes_and_fine_tuning_starts_from_it(corpus_file: Path, tiny
     assert "| pretrain |" in card and "| fine-tune |" in card and "pretrain: " in card
 
 
+def test_a_decoder_only_run_leaves_the_tagger_exactly_as_it_was(corpus_file: Path, tiny_model_dir: Path,
+                                                                  tmp_path: Path) -> None:
+    """--decoder_only: the decoder learns, while the shared embeddings, the encoder and the tag
+    head (so every tag probability) stay bit for bit; the run records what it trained."""
+    import torch
+
+    from restore.model.modeling import TagGenForRestoration
+
+    run_dir = pretrain.main(["--preset", "tiny", "--output_dir", str(tmp_path / "dec"), "--sources", str(corpus_file),
+                             "--init_from", str(tiny_model_dir), "--decoder_only", "--validation_percent", "20",
+                             "--max_steps", "3", "--eval_steps", "3", "--save_steps", "3", "--disable_tqdm", "true"])
+    before = TagGenForRestoration.from_pretrained(str(tiny_model_dir), dtype=torch.float32).state_dict()
+    after = TagGenForRestoration.from_pretrained(str(run_dir / "final"), dtype=torch.float32).state_dict()
+    frozen = [k for k in before if not k.startswith(("model.decoder.", "span_embed."))]
+    assert any(k.startswith("model.encoder.layers.") for k in frozen) and "tag_head.weight" in frozen
+    assert all(torch.equal(before[k], after[k]) for k in frozen)
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("model.decoder.layers."))
+    config = json.loads((run_dir / "run_config.json").read_text())
+    assert config["model"]["decoder_only"] and 0 < config["trainable_parameters"] < config["parameters"]
+    with pytest.raises(ValueError, match="choose one"):
+        train.ModelArguments(decoder_only=True, distill_from=str(tiny_model_dir))
+
+
 def test_gpu_session_trains_both_stages_within_its_time_and_packs_the_model(
     corpus_file: Path, tiny_model_dir: Path, toy_pairs_dir: Path, tmp_path: Path
 ) -> None:

@@ -63,6 +63,7 @@ class ModelArguments:
     keep_threshold: float = field(default=0.5, metadata={"help": "inference: replace a token only if P(keep) is below this"})
     distill_from: str | None = field(default=None, metadata={"help": "teacher model folder or Hub id: the tagger also learns the teacher's tag probabilities on every unit (knowledge distillation; a shallower copy made by training.shrink learning from the model it was cut from)"})
     distill_weight: float = field(default=1.0, metadata={"help": "with --distill_from: weight of the KL divergence from the teacher's tag probabilities in the loss"})
+    decoder_only: bool = field(default=False, metadata={"help": "train the decoder alone (its layers and the span embeddings): the shared word embeddings, the encoder and the tag head stay as they are, so the tagger, the candidate tables' calibration and the int8 encoder still fit (a generator trained on top of a shipped tagger)"})
 
     def __post_init__(self) -> None:
         if self.target_format not in ("echo", "plain"):
@@ -73,6 +74,8 @@ class ModelArguments:
             raise ValueError("keep_threshold must be in (0, 1]")
         if self.distill_weight < 0:
             raise ValueError("distill_weight must be >= 0")
+        if self.decoder_only and self.distill_from:
+            raise ValueError("decoder_only keeps the tagger as it is; distill_from trains it: choose one")
 
 
 @dataclass
@@ -253,10 +256,15 @@ def architecture(model: TagGenForRestoration) -> dict:
             "attention_heads": c.encoder_attention_heads, "ffn_dim": c.encoder_ffn_dim}
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, e.g. under ``taskset``), else all."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else max(1, os.cpu_count() or 1)
+
+
 def hardware(use_cpu: bool = False) -> str:
     """What a run trains on, in words: the processor, and the GPU where one is used."""
     gpu = "CPU" if use_cpu or not torch.cuda.is_available() else f"CUDA: {torch.cuda.get_device_name(0)}"
-    return f"{platform.machine()} {platform.processor() or ''} ({gpu}, {os.cpu_count()} cores)".replace("  ", " ")
+    return f"{platform.machine()} {platform.processor() or ''} ({gpu}, {usable_cores()} cores)".replace("  ", " ")
 
 
 class TimeLimit(TrainerCallback):
@@ -372,6 +380,19 @@ def encode_splits(data_args: DataArguments, tokenizer, seed: int, echo: bool):
     return train, dev, dev_pairs
 
 
+def freeze_tagger(model: TagGenForRestoration) -> int:
+    """Leave only the decoder trainable: its layers, position embeddings and layer norms, and the
+    span embeddings it reads; the shared word embeddings (tied to the output layer), the encoder
+    and the tag head stop learning, so the tag probabilities stay exactly as they were.  Returns
+    the number of parameters left trainable."""
+    model.requires_grad_(False)
+    shared = model.get_input_embeddings().weight
+    for module in (model.model.decoder, model.span_embed):
+        module.requires_grad_(True)
+    shared.requires_grad_(False)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 def load_model(model_args: ModelArguments, data_args: DataArguments) -> tuple[TagGenForRestoration, Any]:
     """The model to train and its tokenizer: ``--init_from``'s (a model folder, a run's
     ``final`` or ``checkpoint-N`` folder, or a Hub id) in float32, else a fresh model sized by
@@ -399,7 +420,7 @@ def run(
     """
     set_seed(train_args.seed)
     if train_args.use_cpu or not torch.cuda.is_available():
-        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        torch.set_num_threads(usable_cores())  # all the cores this process may use (taskset, cgroups)
     else:
         torch.set_float32_matmul_precision("high")  # TF32 matmuls on a GPU; fp32 everywhere else
     model, tokenizer = load_model(model_args, data_args)
@@ -414,7 +435,11 @@ def run(
                 "training": train_args.to_dict(), "parameters": model.num_parameters(),
                 "hardware": hardware(train_args.use_cpu)}
     (out / "run_config.json").write_text(json.dumps(resolved, indent=2, default=str))
-    print(f"restore: {stage}, {model.num_parameters() / 1e6:.1f} M parameters, {len(train)} training units, preset {preset}")
+    trainable = freeze_tagger(model) if model_args.decoder_only else model.num_parameters()
+    resolved["trainable_parameters"] = trainable
+    (out / "run_config.json").write_text(json.dumps(resolved, indent=2, default=str))
+    print(f"restore: {stage}, {model.num_parameters() / 1e6:.1f} M parameters ({trainable / 1e6:.1f} M trained), "
+          f"{len(train)} training units, preset {preset}")
 
     guard = StopOnNonFinite()
     limit = TimeLimit(minutes) if minutes is not None else None

@@ -165,13 +165,14 @@ class Channel:
         """Log-score of ``words`` between ``before`` and ``after`` under the word bigram counts
         (stupid backoff to unigrams; ``<s>``/``</s>`` stand for punctuation and unit ends)."""
         total = self._total or 1
+        bigrams, unigrams, log = self.bigrams, self.unigrams, math.log
         score, prev = 0.0, before
         for w in (*words, after):
-            pair = self.bigrams.get((prev, w), 0)
+            pair = bigrams.get((prev, w), 0)
             if pair:
-                score += math.log(pair / max(self.unigrams.get(prev, 0), pair))
+                score += log(pair / max(unigrams.get(prev, 0), pair))
             else:
-                score += math.log(0.4 * (self.unigrams.get(w, 0) + 0.5) / total)
+                score += log(0.4 * (unigrams.get(w, 0) + 0.5) / total)
             prev = w
         return score
 

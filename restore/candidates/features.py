@@ -124,7 +124,7 @@ class CandidateFeatures:
         tables, reader, ngram = self.channel, self.reader, self.ngram
         for i, (unit, view) in enumerate(zip(units, views)):
             best_reading = None  # read only for units with a doubted span
-            words = unit_logp = None  # the n-gram model's view, likewise
+            ngram_reading = None  # the n-gram model's view, likewise
             doubts = [1.0 - p for p, f in zip(view.p_keep, view.free) if f] or [0.0]
             unit_features = (math.log(1e-4 + sum(doubts) / len(doubts)), sum(d > 0.5 for d in doubts) / len(doubts))
             spans = tables.spans(unit, view.tokens, view.free)
@@ -154,9 +154,8 @@ class CandidateFeatures:
                 in_context = tuple(x for p in SPIN_PROFILES for x in tables.context_spin(p, key, before, after))
                 if best_reading is None:
                     best_reading = reader.chosen(unit, view.tokens, [not f for f in view.free])
-                if ngram is not None and words is None:
-                    words = ngram_words(view.tokens)
-                    unit_logp = ngram.logprob(words)
+                if ngram is not None and ngram_reading is None:
+                    ngram_reading = ngram.reading(ngram_words(view.tokens))
                 fits = reader.fits(view.tokens, a, z, [c.words for c, _, _ in doubted])
                 for (c, replacement, doubt), trigram_fit in zip(doubted, fits):
                     decoder = (0.0, 0.0) if nbest is None else (
@@ -167,7 +166,7 @@ class CandidateFeatures:
                         trigram_fit, float((a, z, c.source) in best_reading),
                         *unit_features,
                     )
-                    fit = 0.0 if ngram is None else ngram.logprob(words[:a] + [ngram_word(w) for w in c.words] + words[z:]) - unit_logp
+                    fit = 0.0 if ngram is None else ngram_reading.fit(a, z, [ngram_word(w) for w in c.words])
                     found.append((i, a, z, replacement, c.source, doubt, features, in_context, (fit,), decoder))
         leads = rival_leads([(f[0], f[1], f[2], f[6]) for f in found])
         if ngram is not None:

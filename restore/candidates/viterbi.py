@@ -98,34 +98,45 @@ class Decoder:
 
     # -- search -----------------------------------------------------------------------------
     def _advance(self, state: State, arc: Arc) -> tuple[float, State]:
+        return self._read(state, arc.words, arc.score, arc.sentence_end)
+
+    def _read(self, state: State, words, score: float, sentence_end: bool) -> tuple[float, State]:
+        """``score`` plus the language model's log-prob of ``words`` after ``state`` (and of the
+        sentence's end with ``sentence_end``), and the state after them."""
         p2, p1 = state
-        score = arc.score
         lm = self.lm.logprob
-        for w in arc.words:
+        for w in words:
             score += lm(w, p1, p2)
             p2, p1 = p1, w
-        if arc.sentence_end and p1 != BOS:
+        if sentence_end and p1 != BOS:
             score += lm(EOS, p1, p2)
             p2, p1 = BOS, BOS
         return score, (p2, p1)
 
-    def best_path(self, text: str, tokens: list[Token], protected: list[bool]) -> list[tuple[Arc, float]]:
-        """The best sequence of arcs, each with its margin over keeping its tokens instead."""
-        arcs = self._arcs(text, tokens, protected)
-        n = len(tokens)
+    def _search(self, arcs: list[list[Arc]]) -> list[tuple[Arc, State]]:
+        """The best sequence of arcs through ``arcs``, each with the state before it."""
+        n = len(arcs)
+        read, beam, lm = self._read, self.beam, self.lm.logprob
         chart: list[dict[State, tuple[float, tuple | None]]] = [dict() for _ in range(n + 1)]
         chart[0][(BOS, BOS)] = (0.0, None)
         for i in range(n):
             states = chart[i]
             if not states:
                 continue
-            if len(states) > self.beam:
-                states = dict(sorted(states.items(), key=lambda kv: -kv[1][0])[: self.beam])
+            if len(states) > beam:
+                states = dict(sorted(states.items(), key=lambda kv: -kv[1][0])[:beam])
+            items = list(states.items())
             for arc in arcs[i]:
                 target = chart[arc.end]
-                for state, (score, _) in states.items():
-                    gain, new_state = self._advance(state, arc)
-                    total = score + gain
+                words, arc_score, sentence_end = arc.words, arc.score, arc.sentence_end
+                one = words[0] if len(words) == 1 and not sentence_end else None  # most arcs: inlined
+                for state, (score, _) in items:
+                    if one is not None:
+                        total = score + (arc_score + lm(one, state[1], state[0]))
+                        new_state = (state[1], one)
+                    else:
+                        gain, new_state = read(state, words, arc_score, sentence_end)
+                        total = score + gain
                     old = target.get(new_state)
                     if old is None or total > old[0]:
                         target[new_state] = (total, (i, state, arc))
@@ -138,6 +149,12 @@ class Decoder:
             path.append((arc, prev_state))
             pos, state = prev_pos, prev_state
         path.reverse()
+        return path
+
+    def best_path(self, text: str, tokens: list[Token], protected: list[bool]) -> list[tuple[Arc, float]]:
+        """The best sequence of arcs, each with its margin over keeping its tokens instead."""
+        arcs = self._arcs(text, tokens, protected)
+        path = self._search(arcs)
         return [(arc, self._margin(arc, before, path, k, arcs)) for k, (arc, before) in enumerate(path)]
 
     def _end_score(self, state: State) -> float:
@@ -162,7 +179,7 @@ class Decoder:
 
     def chosen(self, text: str, tokens: list[Token], protected: list[bool]) -> set[tuple[int, int, str]]:
         """The replacements ``(first token, stop token, clean phrase)`` of the best reading."""
-        return {change for arc, _ in self.best_path(text, tokens, protected) for change in arc.changes}
+        return {change for arc, _ in self._search(self._arcs(text, tokens, protected)) for change in arc.changes}
 
     def fit(self, tokens: list[Token], a: int, z: int, words: tuple[str, ...] | list[str]) -> float:
         """How much better ``words`` (normalised) fit in place of tokens ``[a, z)`` than the
@@ -187,9 +204,10 @@ class Decoder:
             i += 1
         ends = i >= len(tokens) or len(right) < 2  # the sentence ends before two more words
         state = (left[0], left[1])
+        read = self._read
 
         def score(phrase) -> float:
-            return self._advance(state, Arc(a, z, (*phrase, *right), 0.0, sentence_end=ends))[0]
+            return read(state, (*phrase, *right), 0.0, ends)[0]
 
         own = score([norm(t.text) for t in tokens[a:z]])
         return [score(words) - own for words in phrases]
