@@ -43,7 +43,8 @@ STAGES = {
 # Parts of the candidate features (inside that stage, so not added to the total again).
 SUBSTAGES = {
     "of which: best reading (trigram Viterbi)": [("restore/candidates/viterbi.py", "chosen")],
-    "of which: n-gram model": [("restore/candidates/ngram.py", "logprob")],
+    "of which: n-gram model": [("restore/candidates/ngram.py", "logprob"), ("restore/candidates/ngram.py", "__init__"),
+                               ("restore/candidates/ngram.py", "fit")],
 }
 
 
