@@ -29,6 +29,7 @@ from benchmarks.spans import reachable
 from benchmarks.suites import SIZES, SUITE_NAMES, Suite, build_suites, load_suites_file
 from benchmarks.systems import REGISTRY, SYSTEMS
 from benchmarks.systems.seq2seq import MODEL_ENV
+from restore.batch.job import usable_cores
 
 METRIC_DIR = Path(__file__).resolve().parent / "metrics" / "restoration"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"
@@ -111,7 +112,7 @@ def environment() -> dict:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cores()
     return {
         "versions": versions,
         "python": platform.python_version(),

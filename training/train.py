@@ -36,6 +36,7 @@ from transformers import (
     set_seed,
 )
 
+from restore.batch.job import usable_cores
 from restore.edits import apply_edits
 from restore.model.editor import Seq2SeqEditor
 from restore.model.encoding import encode_pairs
@@ -256,11 +257,6 @@ def architecture(model: TagGenForRestoration) -> dict:
             "attention_heads": c.encoder_attention_heads, "ffn_dim": c.encoder_ffn_dim}
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity, e.g. under ``taskset``), else all."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else max(1, os.cpu_count() or 1)
-
-
 def hardware(use_cpu: bool = False) -> str:
     """What a run trains on, in words: the processor, and the GPU where one is used."""
     gpu = "CPU" if use_cpu or not torch.cuda.is_available() else f"CUDA: {torch.cuda.get_device_name(0)}"
@@ -430,13 +426,11 @@ def run(
     out = Path(train_args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     minutes = data_args.training_minutes(time.time())
+    trainable = freeze_tagger(model) if model_args.decoder_only else model.num_parameters()
     resolved = {"stage": stage, "preset": preset, "model": {**asdict(model_args), **architecture(model)},
                 "data": {**asdict(data_args), "time_bound_minutes": minutes}, **(extra or {}),
                 "training": train_args.to_dict(), "parameters": model.num_parameters(),
-                "hardware": hardware(train_args.use_cpu)}
-    (out / "run_config.json").write_text(json.dumps(resolved, indent=2, default=str))
-    trainable = freeze_tagger(model) if model_args.decoder_only else model.num_parameters()
-    resolved["trainable_parameters"] = trainable
+                "trainable_parameters": trainable, "hardware": hardware(train_args.use_cpu)}
     (out / "run_config.json").write_text(json.dumps(resolved, indent=2, default=str))
     print(f"restore: {stage}, {model.num_parameters() / 1e6:.1f} M parameters ({trainable / 1e6:.1f} M trained), "
           f"{len(train)} training units, preset {preset}")

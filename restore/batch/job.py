@@ -197,7 +197,7 @@ def fix_corpus(
     pending = [i for i in range(len(specs)) if not manifest.done(i, names[i])]
     for i in set(map(int, manifest.shards)) - set(range(len(specs))) | set(pending):
         manifest.shards.pop(str(i), None)
-    threads = threads or max(1, _cores() // jobs)
+    threads = threads or max(1, usable_cores() // jobs)
     spec_model = ModelSpec(model, device, dtype, threads, encoder)
     total = sum(s["count"] for s in specs)
     done_records = total - sum(specs[i]["count"] for i in pending)
@@ -267,7 +267,8 @@ def _assemble_text(out: Path, names: list[str], target: Path, text_field: str) -
     os.replace(tmp, target)
 
 
-def _cores() -> int:
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, e.g. under ``taskset`` or a cgroup), else all."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:
