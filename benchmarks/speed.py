@@ -11,6 +11,8 @@ candidate features (of which the language model's best reading and the n-gram mo
 candidate scorer, the gates, and the rest (reassembly, Python glue).  With ``--reference`` (the
 default) the same article is also timed on the reference path (``encoder="torch"``, the
 network's own encoder) in the same run, and the speed-up is the ratio of the best times.
+With more than one round (``--rounds``, default as ``restore.Restorer``), the same editor is
+also timed restoring in one round (``one_round``: the second round's cost).
 Writes ``benchmarks/results/speed.json``.
 """
 
@@ -25,7 +27,7 @@ import statistics
 import time
 from pathlib import Path
 
-from restore.restorer import DEFAULT_MODEL_DIR, Restorer
+from restore.restorer import DEFAULT_MODEL_DIR, DEFAULT_ROUNDS, Restorer
 from restore.model import DTYPES, ENCODERS
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -97,12 +99,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--encoder", choices=ENCODERS, default="auto", help="what tags the text (as restore fix --encoder)")
     parser.add_argument("--no-reference", dest="reference", action="store_false",
                         help="do not also time the reference path (encoder torch)")
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help="restoring rounds (as restore fix --rounds)")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     text = article(args.words)
     words = len(text.split())
     start = time.perf_counter()
-    restorer = Restorer.from_pretrained(args.model, dtype=args.dtype, encoder=args.encoder)
+    restorer = Restorer.from_pretrained(args.model, dtype=args.dtype, encoder=args.encoder, rounds=args.rounds)
     load_seconds = time.perf_counter() - start
     timings = time_fix(restorer, text, args.repeats)
     profile = cProfile.Profile()
@@ -117,6 +122,7 @@ def main(argv: list[str] | None = None) -> dict:
         "words": words,
         "dtype": str(restorer.editor.network_dtype).removeprefix("torch."),
         "encoder": restorer.editor.encoder_name,
+        "rounds": restorer.rounds,
         "load_seconds": round(load_seconds, 2),
         "seconds": [round(t, 3) for t in timings],
         "words_per_second_best": round(words / min(timings), 1),
@@ -124,8 +130,18 @@ def main(argv: list[str] | None = None) -> dict:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "profiled_stage_seconds": {k: round(v, 3) for k, v in stages.items()},
     }
+    if restorer.rounds > 1:
+        one = Restorer(restorer.editor, rounds=1)
+        one_timings = time_fix(one, text, args.repeats)
+        both = min(timings + time_fix(restorer, text, args.repeats))  # interleaved, as below
+        result["one_round"] = {
+            "seconds": [round(t, 3) for t in one_timings],
+            "words_per_second_best": round(words / min(one_timings), 1),
+            "speedup_best": round(both / min(one_timings), 2),
+            "same_output": one.fix(text, progress=False) == restorer.fix(text, progress=False),
+        }
     if args.reference and restorer.editor.encoder is not None:
-        reference = Restorer.from_pretrained(args.model, dtype=args.dtype, encoder="torch")
+        reference = Restorer.from_pretrained(args.model, dtype=args.dtype, encoder="torch", rounds=args.rounds)
         ref_timings = time_fix(reference, text, args.repeats)
         again = time_fix(restorer, text, args.repeats)  # interleaved, so that a slower spell hits both
         best, ref_best = min(timings + again), min(ref_timings)

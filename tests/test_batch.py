@@ -145,6 +145,21 @@ def test_a_rerun_skips_finished_shards_and_redoes_missing_or_damaged_ones(tmp_pa
         fix_corpus(src, out, model=str(tiny_model_dir), shard_size=4, progress=False)
 
 
+def test_rounds_reach_the_workers_and_the_manifest(tmp_path: Path, tiny_model_dir: Path) -> None:
+    assert ModelSpec(str(tiny_model_dir), threads=1, rounds=1).load().rounds == 1
+    rows = records(6)
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out"
+    summary = fix_corpus(src, out, model=str(tiny_model_dir), shard_size=3, rounds=1, progress=False)
+    assert summary.records == 6
+    assert_no_loss([dict(r, price=1.5) for r in rows], read_out(out), Restorer.from_pretrained(str(tiny_model_dir), rounds=1))
+    assert json.loads((out / "manifest.json").read_text())["job"]["rounds"] == 1
+    with pytest.raises(CorpusError, match="another job .*rounds"):  # resumed only with the same rounds
+        fix_corpus(src, out, model=str(tiny_model_dir), shard_size=3, progress=False)
+    with pytest.raises(ValueError, match="rounds"):
+        fix_corpus(src, tmp_path / "other", model=str(tiny_model_dir), rounds=0, progress=False)
+
+
 def test_parquet_and_saved_datasets_keep_their_other_columns(tmp_path: Path, tiny_model_dir: Path, tiny: Restorer) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq

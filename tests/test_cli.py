@@ -47,9 +47,10 @@ def table_model(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     """Make ``Restorer.from_pretrained`` give a restorer with the table editor."""
     loads: list[tuple] = []
 
-    def fake(path_or_hub_id=None, device="cpu", batch_size=32, dtype="auto", encoder="auto"):
-        loads.append((path_or_hub_id, device, *((dtype,) if dtype != "auto" else ()), *((encoder,) if encoder != "auto" else ())))
-        return Restorer(TableEditor())
+    def fake(path_or_hub_id=None, device="cpu", batch_size=32, dtype="auto", encoder="auto", rounds=2):
+        loads.append((path_or_hub_id, device, *((dtype,) if dtype != "auto" else ()), *((encoder,) if encoder != "auto" else ()),
+                      *((f"rounds={rounds}",) if rounds != 2 else ())))
+        return Restorer(TableEditor(), rounds)
 
     monkeypatch.setattr(Restorer, "from_pretrained", staticmethod(fake))
     return loads
@@ -159,6 +160,15 @@ def test_dtype_reaches_the_loader_and_a_bad_one_is_a_usage_error(spun_file: Path
     assert table_model == [(None, "cpu", "float32")]
     with pytest.raises(SystemExit) as raised:
         cli.main(["fix", str(spun_file), "--dtype", "fp8"])
+    assert raised.value.code == 2
+
+
+@pytest.mark.parametrize("command", ["fix", "explain"])
+def test_rounds_reach_the_loader_and_zero_is_a_usage_error(command: str, spun_file: Path, table_model: list, capsysbinary) -> None:
+    assert cli.main([command, str(spun_file), "--rounds", "1"]) == 0
+    assert table_model == [(None, "cpu", "rounds=1")]
+    with pytest.raises(SystemExit) as raised:
+        cli.main([command, str(spun_file), "--rounds", "0"])
     assert raised.value.code == 2
 
 

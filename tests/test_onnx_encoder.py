@@ -101,8 +101,12 @@ def test_speed_benchmark_times_the_reference_path_in_the_same_run(
     assert stages["encoder (tagging)"] > 0
     reference = result["reference"]
     assert reference["encoder"] == "torch" and reference["speedup_best"] > 0 and isinstance(reference["same_output"], bool)
-    torch_only = speed.main(["--model", str(onnx_model_dir), "--repeats", "1", "--output", str(out), "--encoder", "torch"])
+    one = result["one_round"]  # two rounds by default: the same editor is timed in one as well
+    assert result["rounds"] == 2 and one["speedup_best"] > 0 and isinstance(one["same_output"], bool)
+    torch_only = speed.main(["--model", str(onnx_model_dir), "--repeats", "1", "--output", str(out), "--encoder", "torch",
+                             "--rounds", "1"])
     assert torch_only["encoder"] == "torch" and "reference" not in torch_only
+    assert torch_only["rounds"] == 1 and "one_round" not in torch_only
 
 
 def test_card_compares_the_fast_path_with_the_reference(tmp_path: Path) -> None:

@@ -81,6 +81,12 @@ tables' (the decoder's n-best off) or the decoder's n-best (no table candidate).
 ``--nbest``.  Not run by default: ``--systems seq2seq seq2seq-tables seq2seq-decoder``."""
 
 
+ABLATION_ROUNDS: dict[str, int] = {"seq2seq-1round": 1}
+"""The seq2seq model restoring in one round instead of the default two (``--rounds 1``): the
+speed that the second round costs, and the spin and stability it brings, in one run:
+``--systems seq2seq seq2seq-1round``."""
+
+
 REFERENCE_PATHS: dict[str, str] = {"seq2seq-torch": "torch"}
 """The seq2seq model with an accelerated part swapped back for the reference: the network's own
 encoder instead of the int8 ONNX one (``restore.model.onnx_encoder``).  Beside ``seq2seq``, the check
@@ -95,12 +101,16 @@ def _ablation(name: str) -> Callable[[], System]:
             return Seq2SeqSystem.load(encoder=REFERENCE_PATHS[name], name=name)
         if name in ABLATION_ORIGINS:
             return Seq2SeqSystem.load(origin=ABLATION_ORIGINS[name], name=name)
+        if name in ABLATION_ROUNDS:
+            return Seq2SeqSystem.load(rounds=ABLATION_ROUNDS[name], name=name)
         return Seq2SeqSystem.load(sources=ABLATION_SOURCES[name], name=name)
 
     return load
 
 
-ABLATIONS: dict[str, Callable[[], System]] = {name: _ablation(name) for name in (*ABLATION_SOURCES, *ABLATION_ORIGINS)}
+ABLATIONS: dict[str, Callable[[], System]] = {
+    name: _ablation(name) for name in (*ABLATION_SOURCES, *ABLATION_ORIGINS, *ABLATION_ROUNDS)
+}
 REFERENCES: dict[str, Callable[[], System]] = {name: _ablation(name) for name in REFERENCE_PATHS}
 SYSTEMS: dict[str, Callable[[], System]] = {**REGISTRY, **ABLATIONS, **REFERENCES}
 """Every system the harness can run: :data:`REGISTRY` (the default), :data:`ABLATIONS` and :data:`REFERENCES`."""

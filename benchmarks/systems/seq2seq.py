@@ -51,12 +51,13 @@ class Seq2SeqSystem:
     @classmethod
     def load(cls, model_dir: str | os.PathLike | None = None, batch_size: int = 32,
              sources: tuple[str, ...] | None = None, name: str | None = None,
-             origin: str | None = None, encoder: str = "auto") -> "Seq2SeqSystem":
+             origin: str | None = None, encoder: str = "auto", rounds: int | None = None) -> "Seq2SeqSystem":
         """``sources``: keep only the candidates these spinner profiles' tables list (an
         ablation of the shipped candidate sources; same scorer and settings).  ``origin``:
         ``tables`` keeps the table candidates alone (the decoder's n-best off), ``decoder`` the
         decoder's n-best alone (no table candidate; needs a model calibrated with ``--nbest``).
-        ``encoder``: as :meth:`restore.Restorer.from_pretrained` (``torch``: the reference path)."""
+        ``encoder``: as :meth:`restore.Restorer.from_pretrained` (``torch``: the reference path);
+        ``rounds``: likewise (None: the restorer's default)."""
         if origin not in (None, "tables", "decoder"):
             raise ValueError(f"origin must be tables or decoder, not {origin!r}")
         from restore import Restorer
@@ -66,7 +67,8 @@ class Seq2SeqSystem:
         if not (model_dir / "config.json").is_file():
             shown = model_dir.relative_to(REPO_ROOT) if model_dir.is_relative_to(REPO_ROOT) else model_dir
             raise SystemUnavailable(f"no trained model at {shown} yet (train and export one with training/, then rerun)")
-        restorer = Restorer.from_pretrained(model_dir, device="cpu", batch_size=batch_size, encoder=encoder)
+        restorer = Restorer.from_pretrained(model_dir, device="cpu", batch_size=batch_size, encoder=encoder,
+                                            **({"rounds": rounds} if rounds is not None else {}))
         editor = restorer.editor
         if (sources is not None or origin is not None) and editor.candidates is None:
             raise SystemUnavailable(f"the model at {model_dir} has no candidate tables to take sources out of")
@@ -104,7 +106,8 @@ class Seq2SeqSystem:
             **({"candidate_origin": self.origin} if self.origin is not None else {}),
             "nbest": getattr(editor, "nbest", 0),
             "decoding": f"greedy|keep_threshold:{getattr(editor, 'keep_threshold', 'n/a')}|min_confidence:{getattr(editor, 'min_confidence', 'n/a')}"
-            f"{_gate(editor)}|batch:{getattr(editor, 'batch_size', 'n/a')}|max_words:{editor.max_words}",
+            f"{_gate(editor)}|batch:{getattr(editor, 'batch_size', 'n/a')}|max_words:{editor.max_words}"
+            f"|rounds:{self.restorer.rounds}",
         }
 
 

@@ -21,6 +21,7 @@ from typing import Iterator
 
 from restore.batch import formats
 from restore.batch.formats import CorpusError
+from restore.restorer import DEFAULT_ROUNDS
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
@@ -40,13 +41,14 @@ class ModelSpec:
     dtype: str = "auto"
     threads: int | None = None  # CPU threads in each worker (int8 encoder, network); None: their defaults
     encoder: str = "auto"
+    rounds: int = DEFAULT_ROUNDS
 
     def load(self):
         """The restorer, its encoder (and network, if loaded) on ``threads`` threads."""
         from restore.restorer import Restorer
 
         return Restorer.from_pretrained(self.path, device=self.device, dtype=self.dtype, encoder=self.encoder,
-                                        threads=self.threads)
+                                        threads=self.threads, rounds=self.rounds)
 
 
 @dataclass
@@ -157,6 +159,7 @@ def fix_corpus(
     split: str | None = None, shard_size: int | None = None, jobs: int = 1, engine: str = "pool",
     model: str | None = None, device: str = "cpu", dtype: str = "auto", threads: int | None = None,
     progress: bool | None = None, ray_address: str | None = None, encoder: str = "auto",
+    rounds: int = DEFAULT_ROUNDS,
 ) -> Summary:
     """Restore the corpus at ``input`` into shard files in the folder ``output`` (see the
     package docstring); returns the summary, also written to ``output/summary.json``.
@@ -165,7 +168,8 @@ def fix_corpus(
     holds another job, and :class:`restore.ModelNotFoundError` / :class:`restore.ModelLoadError`
     when the model cannot be loaded.  ``shard_size``: records a shard; None: :data:`DEFAULT_SHARD_SIZE`,
     or :data:`TEXT_FILE_SHARD_SIZE` blocks for one text file.  ``progress``: None shows a bar when stderr is a terminal.
-    ``encoder``: as :meth:`restore.Restorer.from_pretrained` (a job remembers one other than ``auto``).
+    ``encoder``, ``rounds``: as :meth:`restore.Restorer.from_pretrained` (a job remembers an encoder
+    other than ``auto`` and rounds other than the default, and resumes only with the same).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -174,6 +178,8 @@ def fix_corpus(
         shard_size = TEXT_FILE_SHARD_SIZE if src.is_file() and (fmt or formats.detect_format(src)) == "text" else DEFAULT_SHARD_SIZE
     if not isinstance(jobs, int) or jobs < 1 or not isinstance(shard_size, int) or shard_size < 1:
         raise ValueError(f"jobs and shard_size must be whole numbers of at least 1, got {jobs!r} and {shard_size!r}")
+    if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
+        raise ValueError(f"rounds must be a whole number of at least 1, got {rounds!r}")
     if not src.exists():
         raise CorpusError(f"no such file or folder: {src}")
     fmt = fmt or formats.detect_format(src)
@@ -191,14 +197,15 @@ def fix_corpus(
         raise CorpusError(f"cannot create {out}: {e.strerror or e}") from None
     job = {"input": str(src.resolve()), "fingerprint": formats.fingerprint(src), "format": fmt, "split": split,
            "text_field": text_field, "shard_size": shard_size, "model": model or "default", "dtype": dtype,
-           **({"encoder": encoder} if encoder != "auto" else {})}
+           **({"encoder": encoder} if encoder != "auto" else {}),
+           **({"rounds": rounds} if rounds != DEFAULT_ROUNDS else {})}
     manifest = Manifest(out, job)
     names = [shard_name(i, fmt) for i in range(len(specs))]
     pending = [i for i in range(len(specs)) if not manifest.done(i, names[i])]
     for i in set(map(int, manifest.shards)) - set(range(len(specs))) | set(pending):
         manifest.shards.pop(str(i), None)
     threads = threads or max(1, usable_cores() // jobs)
-    spec_model = ModelSpec(model, device, dtype, threads, encoder)
+    spec_model = ModelSpec(model, device, dtype, threads, encoder, rounds)
     total = sum(s["count"] for s in specs)
     done_records = total - sum(specs[i]["count"] for i in pending)
     show = progress if progress is not None else (sys.stderr is not None and sys.stderr.isatty())
