@@ -20,6 +20,7 @@ from training.build_lexicon import (
     round_robin,
     thesaurus_table,
     tortured_table,
+    tortured_word_table,
     write_table,
 )
 
@@ -66,6 +67,26 @@ def test_tortured_table_inverts_ranks_and_pluralises():
     assert table["artificial intelligence"] == ["simulated intelligence", "counterfeit consciousness"]
     assert table["random forests"] == ["irregular woodlands"]
     assert not any(k.startswith("big") for k in table)  # capitalised: never spun anyway
+
+
+def test_tortured_word_table_pairs_the_swapped_words_and_skips_held_out_rows():
+    rows = [
+        ("neural network", "neural organization", 30),
+        ("neural networks", "neural organizations", 5),
+        ("network traffic", "organization traffic", 9),
+        ("network model", "system model", 40),
+        ("classification methods", "grouping methods", 20),
+        ("deep learning", "profound learning", 500),  # held out by evaluation: none of its words is learned
+        ("machine translation", "machine interpretation of", 3),  # not as many words: no pairing
+        ("speech of data", "discourse for data", 2),  # function words are never swaps
+        ("Big Data", "Big Data", 3),
+    ]
+    table = tortured_word_table(rows)
+    assert table["network"] == ["organization", "system"]  # two phrases before one, more papers notwithstanding
+    assert table["networks"] == ["organizations"] and table["classification"] == ["grouping"]
+    assert "deep" not in table and "learning" not in table and "translation" not in table
+    assert table["speech"] == ["discourse"] and "of" not in table
+    assert all(" " not in k and all(" " not in c for c in v) for k, v in table.items())
 
 
 def test_expand_inflects_heads():

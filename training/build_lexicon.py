@@ -16,7 +16,7 @@ import argparse
 import csv
 import gzip
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -389,6 +389,40 @@ def tortured_table(rows: list[tuple[str, str, int]]) -> dict[str, list[str]]:
     return table
 
 
+_FUNCTION_WORDS = frozenset({"a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "with", "at", "from", "by"})
+
+
+def tortured_word_table(rows: list[tuple[str, str, int]], max_choices: int = 4) -> dict[str, list[str]]:
+    """The word-by-word swaps behind the tortured-phrase list: for each phrase and a tortured form
+    of as many words, the words that differ, paired in order (``neural network`` -> ``neural
+    organization`` gives ``network`` -> ``organization``); expected word -> tortured words, those
+    seen in the most phrases first (then the most papers).  The list's generators swap word by
+    word from tables of their own, so a swap learned from some phrases recurs in phrases the list
+    does not hold (``binary grouping`` from ``grouping methods``).  Function words are left out,
+    and so are rows whose expected phrase evaluation holds out
+    (:func:`training.heldout.is_heldout_phrase`): none of their words feeds the table."""
+    from training.heldout import is_heldout_phrase
+
+    held_out = {expected.lower() for expected, _, _ in rows if is_heldout_phrase(expected)}
+    phrases: dict[tuple[str, str], set[str]] = defaultdict(set)
+    papers: Counter[tuple[str, str]] = Counter()
+    for expected, tortured, n in rows:
+        expected, tortured = expected.lower(), tortured.lower()
+        if expected in held_out or not (_WORD_SHAPE.fullmatch(expected) and _WORD_SHAPE.fullmatch(tortured)):
+            continue
+        clean_words, spun_words = expected.split(" "), tortured.split(" ")
+        if len(clean_words) != len(spun_words):
+            continue
+        for clean, spun in zip(clean_words, spun_words):
+            if clean != spun and not {clean, spun} & _FUNCTION_WORDS:
+                phrases[clean, spun].add(expected)
+                papers[clean, spun] += n
+    ranked: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for (clean, spun), seen in phrases.items():
+        ranked[clean].append((-len(seen), -papers[clean, spun], spun))
+    return {clean: [spun for *_, spun in sorted(swaps)][:max_choices] for clean, swaps in sorted(ranked.items())}
+
+
 def spelling_pairs(limits: Thresholds) -> dict[str, list[str]]:
     """American -ize/-yze words and their British -ise/-yse forms, both ways, where both are common."""
     from wordfreq import top_n_list, zipf_frequency
@@ -467,7 +501,7 @@ def default_moby() -> Path:
 
 
 TABLES = ("phrases_grammar", "phrases_content", "spelling", "wordnet", "mythes", "moby", "tortured",
-          "moby_common", "phrases_heldout", "wordnet_broad", "mythes_broad")
+          "tortured_words", "moby_common", "phrases_heldout", "wordnet_broad", "mythes_broad")
 BROAD_CHOICES = 24
 """Choices kept per lemma in the broad tables (the ``broad`` profile and candidate channel):
 every common synonym of every sense, where the spinner profiles keep the first six."""
@@ -521,6 +555,11 @@ def build(args: argparse.Namespace) -> dict[str, int]:
         "tortured": (
             lambda: weighted(tortured_table(parse_pps(Path(args.pps)))),
             "Problematic Paper Screener tortured phrases, inverted (CC BY 4.0, Cabanac, Labbe, Magazinov 2021)",
+        ),
+        "tortured_words": (
+            lambda: weighted(tortured_word_table(parse_pps(Path(args.pps)))),
+            "word-by-word swaps of the Problematic Paper Screener tortured phrases, inverted "
+            "(CC BY 4.0, Cabanac, Labbe, Magazinov 2021)",
         ),
     }
     counts = {}

@@ -109,6 +109,17 @@ PROFILES: dict[str, Profile] = {
             rate=0.3,
         ),
         Profile(
+            name="tortured_words",
+            description=(
+                "The word-by-word swaps behind the tortured-phrase list (``network`` -> "
+                "``organization``, learned from ``neural network`` -> ``neural organization``), so "
+                "that a tortured phrase the list does not hold can be undone word by word.  A "
+                "source of candidates for the scorer to judge, not used to spin training text."
+            ),
+            tables=(TableUse("tortured_words", 1.0),),
+            rate=0.3,
+        ),
+        Profile(
             name="heldout",
             description=(
                 "Built to resemble a commercial spinner from resources nothing else uses: a team "
