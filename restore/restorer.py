@@ -11,7 +11,7 @@ restoring restored text would change them.  A unit the editor has answered is no
 again (its answer is kept by its text), so a later round costs only the units an edit
 changed: on densely spun news two rounds take about twice the time of one (the benchmark's
 `news` suite), on clean text almost nothing.  ``rounds=1`` gives up that second look: spin
-removed stays within a point, but restoring its output again changes about a tenth of spun units.
+removed stays within two points, but restoring its output again changes about a tenth of spun units.
 What the input protects stays protected in every round, whatever context an edit gives it
 (:func:`protected_spans`, carried along each round's edits).
 

@@ -181,8 +181,13 @@ def test_update_card_takes_scores_from_the_report(tiny_model_dir: Path, tmp_path
                                   "systems": {"seq2seq": {"info": {"dtype": "bfloat16"}}},
                                   "scores": {"news": {"seq2seq": row}}}))
     monkeypatch.setattr(export, "REPORT", report)
+    (model / "candidates.json").write_text(json.dumps({  # as training.candidates writes it, with a note added by hand
+        "profiles": ["news", "tortured"], "spun_phrases": 1000, "counted_units": 10, "restored": 5, "seen": 9,
+        "context_documents": 3, "context_sources": ["wikinews"], "unigrams": 7, "bigrams": 8, "spin_units": {},
+        "note": "Rebuilt after the tables changed; the scorer was kept."}))
     export.update_card(model)
     card = (model / "README.md").read_text()
+    assert "news, tortured spinner profiles (1,000 spun phrases)" in card and "8 word pairs). Rebuilt after the tables changed; the scorer was kept." in card
     assert "| news | seq2seq | 0.610 | 0.0040 | 0.800 | 0.600 | 0.750 | 1,234 |" in card
     assert "(the network in bfloat16, as" in card  # words/s depend on it
     assert card.count("## Benchmark") == 1 and "Learning curve" in card

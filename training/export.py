@@ -561,7 +561,7 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
                + f"; {info['spin_contexts']:,} contexts kept: how often each profile in fact spun each "
                "spun-looking phrase next to the word before it, after it and both)"
                if info.get("spin_units") else "")
-            + ".\n\n"
+            + "." + (f" {info['note']}" if info.get("note") else "") + "\n\n"
         )
     ablation = ablation_lines()
     head += "\n".join(ablation) + ("\n" if ablation else "")

@@ -72,10 +72,14 @@ PROFILES: dict[str, Profile] = {
             name="tortured",
             description=(
                 "Tortured phrases as found in published papers (Problematic Paper Screener list, "
-                "inverted: expected -> tortured), backed by WordNet synonyms."
+                "inverted: expected -> tortured), then the word-by-word swaps behind them "
+                "(``network`` -> ``organization``, learned from ``neural network`` -> ``neural "
+                "organization``: a phrase the list does not hold is spun, and undone, word by word), "
+                "backed by WordNet synonyms."
             ),
             tables=(
                 TableUse("tortured", 4.0),
+                TableUse("tortured_words", 1.0),
                 TableUse("wordnet", 0.8, max_choices=3),
             ),
             rate=0.8,
@@ -106,17 +110,6 @@ PROFILES: dict[str, Profile] = {
                 "candidates for the scorer to judge, too loose to spin training text with."
             ),
             tables=(TableUse("vectors", 1.0),),
-            rate=0.3,
-        ),
-        Profile(
-            name="tortured_words",
-            description=(
-                "The word-by-word swaps behind the tortured-phrase list (``network`` -> "
-                "``organization``, learned from ``neural network`` -> ``neural organization``), so "
-                "that a tortured phrase the list does not hold can be undone word by word.  A "
-                "source of candidates for the scorer to judge, not used to spin training text."
-            ),
-            tables=(TableUse("tortured_words", 1.0),),
             rate=0.3,
         ),
         Profile(
