@@ -403,12 +403,11 @@ def tortured_word_table(rows: list[tuple[str, str, int]], max_choices: int = 4) 
     (:func:`training.heldout.is_heldout_phrase`): none of their words feeds the table."""
     from training.heldout import is_heldout_phrase
 
-    held_out = {expected.lower() for expected, _, _ in rows if is_heldout_phrase(expected)}
     phrases: dict[tuple[str, str], set[str]] = defaultdict(set)
     papers: Counter[tuple[str, str]] = Counter()
     for expected, tortured, n in rows:
         expected, tortured = expected.lower(), tortured.lower()
-        if expected in held_out or not (_WORD_SHAPE.fullmatch(expected) and _WORD_SHAPE.fullmatch(tortured)):
+        if is_heldout_phrase(expected) or not (_WORD_SHAPE.fullmatch(expected) and _WORD_SHAPE.fullmatch(tortured)):
             continue
         clean_words, spun_words = expected.split(" "), tortured.split(" ")
         if len(clean_words) != len(spun_words):

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from benchmarks.systems import SystemUnavailable
+from restore.restorer import DEFAULT_ROUNDS
 from restore.edits import Edit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -51,13 +52,13 @@ class Seq2SeqSystem:
     @classmethod
     def load(cls, model_dir: str | os.PathLike | None = None, batch_size: int = 32,
              sources: tuple[str, ...] | None = None, name: str | None = None,
-             origin: str | None = None, encoder: str = "auto", rounds: int | None = None) -> "Seq2SeqSystem":
+             origin: str | None = None, encoder: str = "auto", rounds: int = DEFAULT_ROUNDS) -> "Seq2SeqSystem":
         """``sources``: keep only the candidates these spinner profiles' tables list (an
         ablation of the shipped candidate sources; same scorer and settings).  ``origin``:
         ``tables`` keeps the table candidates alone (the decoder's n-best off), ``decoder`` the
         decoder's n-best alone (no table candidate; needs a model calibrated with ``--nbest``).
         ``encoder``: as :meth:`restore.Restorer.from_pretrained` (``torch``: the reference path);
-        ``rounds``: likewise (None: the restorer's default)."""
+        ``rounds``: likewise."""
         if origin not in (None, "tables", "decoder"):
             raise ValueError(f"origin must be tables or decoder, not {origin!r}")
         from restore import Restorer
@@ -68,7 +69,7 @@ class Seq2SeqSystem:
             shown = model_dir.relative_to(REPO_ROOT) if model_dir.is_relative_to(REPO_ROOT) else model_dir
             raise SystemUnavailable(f"no trained model at {shown} yet (train and export one with training/, then rerun)")
         restorer = Restorer.from_pretrained(model_dir, device="cpu", batch_size=batch_size, encoder=encoder,
-                                            **({"rounds": rounds} if rounds is not None else {}))
+                                            rounds=rounds)
         editor = restorer.editor
         if (sources is not None or origin is not None) and editor.candidates is None:
             raise SystemUnavailable(f"the model at {model_dir} has no candidate tables to take sources out of")
