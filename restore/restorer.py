@@ -23,6 +23,7 @@ model in :mod:`restore.model.editor`, loaded by :meth:`Restorer.from_pretrained`
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
 import sys
 import threading
@@ -80,7 +81,9 @@ class Editor(Protocol):
     An editor may also weigh a whole text at once: with ``proposals(units, protected)`` (every
     edit each unit proposes, before any choice) and ``choose_document(units_edits)`` (the
     edits to make in each unit of one text), the restorer asks for proposals and lets it
-    choose per text (see :meth:`restore.model.editor.Seq2SeqEditor.choose_document`).
+    choose per text (see :meth:`restore.model.editor.Seq2SeqEditor.choose_document`).  One
+    with a ``gate_floor`` (a confidence) is asked ``proposals(units, protected, floor=gate_floor)``
+    and may leave out the edits below it, which its choice never makes.
     """
 
     max_words: int
@@ -272,6 +275,9 @@ class Restorer:
             getattr(self.editor, "choose_document", None)
         )
         ask = self.editor.proposals if by_text else self.editor.propose
+        floor = getattr(self.editor, "gate_floor", None) if by_text else None
+        if floor is not None:  # edits the gates can never choose need not be made
+            ask = functools.partial(self.editor.proposals, floor=floor)
         new = sorted({k: j for k, j in zip(keys, jobs) if k not in answers}.items(), key=lambda kj: -len(kj[0][0]))
         with _progress_bar(len(new), progress) as bar:
             for c in range(0, len(new), _CHUNK_UNITS):

@@ -13,7 +13,7 @@ import pytest
 from restore.edits import apply_edits
 from restore.candidates.features import CANDIDATE_FEATURES
 from restore.model.editor import CANDIDATES_FILE, Seq2SeqEditor
-from restore.model.scorer import CandidateScorer
+from restore.model.scorer import CONSTANT_STD, CandidateScorer
 from restore.candidates.channel import Channel, changes_quantity, neighbours
 from restore.text import protected_mask, tokenize
 from tests.conftest import TOY_TABLE, toy_pairs
@@ -518,6 +518,57 @@ def test_a_scorer_fitted_on_fewer_features_reads_the_first_ones(tiny_model_dir: 
     assert editor.candidate_confidence(features) == pytest.approx(older(features[:3]))
 
 
+def test_costly_features_the_scorer_does_not_read_are_never_computed(tiny_model_dir: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    editor = _with_toy_candidates(model, None)
+    text = "The officials mentioned an information convention."
+    n, best = len(CANDIDATE_FEATURES), CANDIDATE_FEATURES.index("on best reading")
+    full = editor.propose_all([text])[0][1]  # no scorer: every feature is computed
+    assert full and any(c.features[best] == 1.0 for c in full)
+    # A scorer fitted with the best reading held at 0 reads the rest, so the Viterbi search is skipped.
+    blind = CandidateScorer([0.0] * n, [CONSTANT_STD if k == best else 1.0 for k in range(n)], [[0.1] * n], [0.0], [1.0], 0.0)
+    editor.candidate_scorer = blind
+    assert editor.feature_skip() == {"on best reading"}
+    searched = []
+    monkeypatch.setattr(editor.reader, "chosen", lambda *args: searched.append(args) or set())
+    skipped = editor.propose_all([text])[0][1]
+    assert searched == [] and [c.source for c in skipped] == [c.source for c in full]
+    assert all(c.features[best] == 0.0 for c in skipped)
+    assert [c.features[:best] + c.features[best + 1:] for c in skipped] == [c.features[:best] + c.features[best + 1:] for c in full]
+    editor.candidate_scorer = CandidateScorer([0.0] * n, [1.0] * n, [[0.1] * n], [0.0], [1.0], 0.0)
+    assert editor.feature_skip() == frozenset()  # a scorer that reads every feature skips nothing
+    editor.skipped_features = frozenset({"trigram fit"})  # as calibration holds a feature at 0
+    trigram = CANDIDATE_FEATURES.index("trigram fit")
+    assert all(c.features[trigram] == 0.0 for c in editor.propose_all([text])[0][1])
+    editor.skipped_features = frozenset({"context fit"})
+    with pytest.raises(ValueError, match="cannot skip .'context fit'.: the skippable features are"):
+        editor.propose_all([text])
+
+
+def test_proposals_the_gates_can_never_choose_are_left_out(tiny_model_dir: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from restore import Restorer
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    editor = _with_toy_candidates(model, None, decoys=True)  # confidence: tag doubt x table probability
+    text = "The officials mentioned an information convention."
+    every = editor.proposals([text])[0]
+    floor = sorted(e.confidence for e in every)[len(every) // 2]
+    assert [e for e in every if e.confidence < floor]
+    assert editor.proposals([text], floor=floor)[0] == [e for e in every if e.confidence >= floor]
+    editor.min_confidence, editor.evidence_confidence, editor.min_evidence = floor, 0.99, 1
+    assert editor.gate_floor == floor
+    assert editor.choose_document([editor.proposals([text], floor=floor)[0]]) == editor.choose_document([every])
+    asked = []
+    proposals = editor.proposals
+    monkeypatch.setattr(editor, "proposals", lambda *args, **kwargs: asked.append(kwargs) or proposals(*args, **kwargs))
+    Restorer(editor).fix(text)
+    assert asked == [{"floor": floor}]  # the restorer asks for what its gates can choose
+
+
 def test_scorer_scores_many_rows_as_it_scores_one() -> None:
     rows = [(float(i % 5) - 2.0, float(i % 3)) for i in range(40)]
     scorer = CandidateScorer.fit(rows, [r[0] > 0 for r in rows], hidden=3, steps=50)
@@ -541,7 +592,7 @@ def test_calibrate_can_fit_the_scorer_on_more_units_than_it_grids_on(tiny_model_
     DatasetDict(train=data.select(range(160)), validation=data.select(range(160, 220)),
                 test=data.select(range(220, 240))).save_to_disk(str(pairs))
     runs = {}
-    for name, extra in (("grid", []), ("more", ["--scorer_samples", "40"])):
+    for name, extra in (("grid", []), ("more", ["--scorer_samples", "40", "--skip_features", "on best reading"])):
         model = tmp_path / name
         shutil.copytree(tiny_model_dir, model)
         _with_toy_candidates(model, None, decoys=True)
@@ -553,6 +604,13 @@ def test_calibrate_can_fit_the_scorer_on_more_units_than_it_grids_on(tiny_model_
     assert "scorer_units" not in runs["grid"] and 30 <= more["scorer_units"] <= 40
     assert (more["samples"], more["news_samples"], more["clean_samples"]) == (12, 6, 4)
     assert len(more["grid"]) == len(runs["grid"]["grid"]) and more["candidate_scorer"] != runs["grid"]["candidate_scorer"]
+    # --skip_features: the best reading held at 0, so the scorer does not read it and restoring skips it
+    assert (runs["grid"]["skip_features"], more["skip_features"]) == ([], ["on best reading"])
+    best = CANDIDATE_FEATURES.index("on best reading")
+    assert CandidateScorer.from_dict(runs["grid"]["candidate_scorer"]).reads(best)
+    assert not CandidateScorer.from_dict(more["candidate_scorer"]).reads(best)
+    skip = Seq2SeqEditor.from_pretrained(str(tmp_path / "more")).feature_skip()
+    assert "on best reading" in skip and "trigram fit" not in skip  # (and the n-gram fit: the toy model has none)
     from training import export
 
     report = tmp_path / "report.json"
@@ -560,6 +618,8 @@ def test_calibrate_can_fit_the_scorer_on_more_units_than_it_grids_on(tiny_model_
     monkeypatch.setattr(export, "REPORT", report)
     card = export.update_card(tmp_path / "more").read_text()
     assert f"fitted on these and {more['scorer_units']:,} more held-out units" in card
+    assert "(on best reading: held at 0 by `--skip_features`, so restoring never computes them)" in card
+    assert "restore/candidates/viterbi.py" not in card
 
 
 def test_rival_leads_compare_each_candidate_with_the_best_on_its_words() -> None:

@@ -50,7 +50,7 @@ from tqdm.auto import tqdm
 
 from benchmarks.metrics.restoration.restoration import COUNTS, ratios, unit_counts
 from restore.edits import Edit, apply_edits
-from restore.candidates.features import CANDIDATE_FEATURES
+from restore.candidates.features import CANDIDATE_FEATURES, SKIPPABLE
 from restore.model.editor import Seq2SeqEditor
 from restore.model.gates import gated_document, most_confident
 from restore.model.modeling import TagGenConfig
@@ -216,7 +216,8 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
                scorer_units: tuple[list[str], list[str]] | None = None,
                progress: bool = True, documents: list[str] | None = None,
                bound_quantile: float | None = None,
-               nbest: int = 0, nbest_max_words: int = 4) -> tuple[list[dict], CandidateScorer | None]:
+               nbest: int = 0, nbest_max_words: int = 4,
+               skip_features: tuple[str, ...] = ()) -> tuple[list[dict], CandidateScorer | None]:
     """Metric scores of every (keep_threshold, candidate_keep_threshold, min_confidence)
     setting on the pairs, then of the unit gates (``GATE_*``), and the candidate scorer fitted
     on them (None without candidates).
@@ -231,7 +232,9 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     ``clean_changes_upper``, those shares at this quantile of :class:`DocumentBootstrap`
     resamples of the documents.  ``nbest``/``nbest_max_words``: the decoder's n-best
     replacements join the candidates (``Seq2SeqEditor(nbest=...)``), so the scorer is fitted
-    on generated candidates too (0: table candidates only)."""
+    on generated candidates too (0: table candidates only).  ``skip_features``: costly
+    candidate features (:data:`restore.candidates.features.SKIPPABLE`) held at 0, so the scorer
+    never reads them and restoring never computes them."""
     unit_scores = UnitScores(spun, clean)
     masks = [protected_mask(s) for s in spun]
     spun_idx = [i for i, u in enumerate(unspun) if not u]
@@ -273,6 +276,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
         candidate_keep_threshold=max(CANDIDATE_KEEP_THRESHOLDS), candidate_scorer=None,
         nbest=nbest, nbest_max_words=nbest_max_words,
     )
+    editor.skipped_features = frozenset(skip_features)
     scorer = None
     candidates: list[list] = [[] for _ in spun]
     if editor.candidates is not None:
@@ -377,6 +381,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="the decoder's N likeliest replacements of each doubted run join its candidates, and the "
                              "scorer learns to weigh them (Seq2SeqEditor nbest; beam search, slower); 0: tables only")
     parser.add_argument("--nbest_max_words", type=int, default=4, help="longest doubted run decoded for --nbest")
+    parser.add_argument("--skip_features", nargs="+", default=[], choices=sorted(SKIPPABLE),
+                        help="costly candidate features to hold at 0: the scorer is fitted without them, so restoring "
+                             "never computes them (faster, e.g. 'on best reading' saves a Viterbi search per unit)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--reuse_grid", action="store_true",
                         help="choose again from the grid and scorer of the model's calibration.json (new bounds, no restoring)")
@@ -401,7 +408,8 @@ def main(argv: list[str] | None = None) -> dict:
                              "calibrate again without --reuse_grid")
         args.upper_quantile = made
         counts = {k: record[k] for k in ("samples", "news_samples", "tortured_samples", "clean_samples",
-                                         "scorer_units", "scorer_folds", "news_from", "news_profiles", "nbest", "nbest_max_words")
+                                         "scorer_units", "scorer_folds", "news_from", "news_profiles", "nbest", "nbest_max_words",
+                                         "skip_features")
                   if k in record}
         return _write(args, record["grid"], scorer, counts)
 
@@ -433,9 +441,11 @@ def main(argv: list[str] | None = None) -> dict:
         counts["scorer_units"] = len(fit)
     counts["scorer_folds"] = FOLDS
     counts["nbest"], counts["nbest_max_words"] = args.nbest, args.nbest_max_words
+    counts["skip_features"] = sorted(args.skip_features)
     rows, scorer = score_grid(args.model_dir, spun, clean, unspun, news, scorer_units, progress=not args.no_progress,
                               documents=documents, bound_quantile=args.upper_quantile,
-                              nbest=args.nbest, nbest_max_words=args.nbest_max_words)
+                              nbest=args.nbest, nbest_max_words=args.nbest_max_words,
+                              skip_features=tuple(args.skip_features))
     return _write(args, rows, scorer, counts)
 
 

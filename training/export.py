@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, GenerationConfig
 
+from restore.candidates.features import SKIPPABLE
 from restore.model.modeling import TagGenForRestoration
 from restore.model.scorer import CandidateScorer
 from training.train import hardware
@@ -624,10 +625,12 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
             scorer = CandidateScorer.from_dict(record["candidate_scorer"])
             names = record["candidate_features"][: len(scorer.mean)]
             read = [n for k, n in enumerate(names) if scorer.reads(k)]
-            unread = [n for n in names if n not in read]
+            held = [f for name in record.get("skip_features", []) for f in SKIPPABLE.get(name, (name,))]
+            unread = [n for n in names if n not in read and n not in held]
             head += (
                 f"Candidate confidence: a {len(record['candidate_scorer']['hidden_b'])}-unit network "
                 f"(`restore/model/scorer.py`) of {', '.join(read)}"
+                + (f" ({', '.join(held)}: held at 0 by `--skip_features`, so restoring never computes them)" if held else "")
                 + (f" ({', '.join(unread)}: constant on these units, so not read)" if unread else "")
                 + ", fitted on the same "
                 "units (a candidate counts as right if making it alone brings the unit closer to its reference)"
@@ -639,8 +642,10 @@ def update_card(output: Path = DEFAULT_OUTPUT) -> Path:
             if "trigram fit" in record["candidate_features"]:
                 head += (
                     "The trigram features read the CMU US English trigram model that the `pocketsphinx` wheel "
-                    "carries (a dependency, BSD-style license; not copied into this folder): `restore/candidates/trigram.py`, "
-                    "and the best reading of each unit under it and the tables, `restore/candidates/viterbi.py`.\n\n"
+                    "carries (a dependency, BSD-style license; not copied into this folder): `restore/candidates/trigram.py`"
+                    + (", and the best reading of each unit under it and the tables, `restore/candidates/viterbi.py`"
+                       if "on best reading" not in record.get("skip_features", []) else "")
+                    + ".\n\n"
                 )
     card.write_text(head + "## Benchmark\n\n" + "\n".join(benchmark_lines()) + "\n")
     print(f"updated the benchmark section of {card}")

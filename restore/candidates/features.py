@@ -74,6 +74,23 @@ GENERATED_CHANNEL_LOGP = math.log(1e-6)
 NBEST_FLOOR = -30.0
 """The ``decoder log-prob`` of a candidate the decoder's n-best does not hold."""
 LEADS = (7, 1, 5, None, 0, 4, 6)  # the CANDIDATE_FEATURES each lead compares (None: log rivals)
+SKIPPABLE = {
+    "on best reading": ("on best reading",),
+    "trigram fit": ("trigram fit", "trigram fit lead"),
+    "ngram fit": ("ngram fit", "ngram fit lead"),
+}
+"""The costly features :meth:`CandidateFeatures.rows` can leave at 0, each with the features it
+feeds: the Viterbi best reading of every doubted unit, the trigram fit of every candidate, the
+n-gram fit of every candidate.  A scorer fitted without one (``training.calibrate
+--skip_features``) reads none of them, and the editor then skips the work
+(:func:`unread_skippable`)."""
+
+
+def unread_skippable(reads) -> frozenset[str]:
+    """The :data:`SKIPPABLE` features none of whose fed features ``reads(index)`` (e.g.
+    :meth:`CandidateScorer.reads`) says the scorer depends on."""
+    return frozenset(name for name, fed in SKIPPABLE.items()
+                     if not any(reads(CANDIDATE_FEATURES.index(f)) for f in fed))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,16 +129,23 @@ class CandidateFeatures:
         self.channel, self.reader, self.ngram = channel, reader, ngram
 
     def rows(self, units: list[str], views: list[UnitView], keep_bar: float,
-             nbest: list[dict] | None = None) -> list[Row]:
+             nbest: list[dict] | None = None, skip: frozenset[str] = frozenset()) -> list[Row]:
         """Every candidate of every run of words whose changed words the tagger doubts (keep
         probability below ``keep_bar``), with its features: candidates of the tables and,
         given ``nbest`` (per unit ``{(first, stop): {words: decoder log-prob}}``), the
-        decoder's."""
+        decoder's.  The :data:`SKIPPABLE` features named in ``skip`` are left at 0 (their
+        work is not done)."""
+        unknown = set(skip) - SKIPPABLE.keys()
+        if unknown:
+            raise ValueError(f"cannot skip {sorted(unknown)}: the skippable features are {sorted(SKIPPABLE)}")
+        read_best = "on best reading" not in skip
+        read_trigram = "trigram fit" not in skip
+        ngram_on = self.ngram is not None and "ngram fit" not in skip
         # (unit, first, stop, replacement, source, doubt, features, spin-in-context features, (ngram fit,),
         #  (generated, decoder log-prob))
         found: list[tuple[int, int, int, str, str, float, tuple[float, ...], tuple[float, ...], tuple[float],
                           tuple[float, float]]] = []
-        tables, reader, ngram = self.channel, self.reader, self.ngram
+        tables, reader, ngram = self.channel, self.reader, (self.ngram if ngram_on else None)
         for i, (unit, view) in enumerate(zip(units, views)):
             best_reading = None  # read only for units with a doubted span
             ngram_reading = None  # the n-gram model's view, likewise
@@ -153,10 +177,10 @@ class CandidateFeatures:
                 spun_fit = tables.context_logp(key, before, after)
                 in_context = tuple(x for p in SPIN_PROFILES for x in tables.context_spin(p, key, before, after))
                 if best_reading is None:
-                    best_reading = reader.chosen(unit, view.tokens, [not f for f in view.free])
+                    best_reading = reader.chosen(unit, view.tokens, [not f for f in view.free]) if read_best else ()
                 if ngram is not None and ngram_reading is None:
                     ngram_reading = ngram.reading(ngram_words(view.tokens))
-                fits = reader.fits(view.tokens, a, z, [c.words for c, _, _ in doubted])
+                fits = reader.fits(view.tokens, a, z, [c.words for c, _, _ in doubted]) if read_trigram else [0.0] * len(doubted)
                 for (c, replacement, doubt), trigram_fit in zip(doubted, fits):
                     decoder = (0.0, 0.0) if nbest is None else (
                         float(c.source in generated[0]), nbest[i].get((a, z), {}).get(c.words, NBEST_FLOOR))

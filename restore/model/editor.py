@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from restore.candidates.channel import Channel, norm
-from restore.candidates.features import CANDIDATE_FEATURES, CandidateEdit, CandidateFeatures, UnitView
+from restore.candidates.features import CANDIDATE_FEATURES, CandidateEdit, CandidateFeatures, UnitView, unread_skippable
 from restore.candidates.ngram import NGRAM_FILE, NgramLM
 from restore.candidates.trigram import CmuTrigramLM
 from restore.candidates.viterbi import Decoder
@@ -249,6 +249,8 @@ class Seq2SeqEditor:
                 f"put the model's {NGRAM_FILE} back beside it, or run training.calibrate again without one"
             )
         self.ngram = ngram
+        # Costly candidate features held at 0 whatever the scorer (training.calibrate --skip_features).
+        self.skipped_features: frozenset[str] = frozenset()
         self.reader: Decoder | None = None
         self.features: CandidateFeatures | None = None
         if candidates is not None:
@@ -381,13 +383,22 @@ class Seq2SeqEditor:
     def propose(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[Edit]]:
         """Edits for each unit, in the unit's character offsets, sorted and disjoint; each
         unit chosen on its own (:meth:`choose`)."""
-        return [self.choose(edits) for edits in self.proposals(units, protected)]
+        return [self.choose(edits) for edits in self.proposals(units, protected, self.gate_floor)]
 
-    def proposals(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[Edit]]:
+    def proposals(self, units: list[str], protected: list[list[bool]] | None = None,
+                  floor: float = 0.0) -> list[list[Edit]]:
         """Every edit each unit proposes (generated and candidate, possibly overlapping), with
         its confidence, before any choice: what :meth:`choose` and :meth:`choose_document`
-        choose from: :meth:`propose_all` with the candidates as edits."""
-        return [generated + [c.edit for c in candidates] for generated, candidates in self.propose_all(units, protected)]
+        choose from: :meth:`propose_all` with the candidates as edits.  Candidates below
+        ``floor`` are left out (:attr:`gate_floor`: those the gates can never choose)."""
+        return [generated + [c.edit for c in candidates]
+                for generated, candidates in self.propose_all(units, protected, floor)]
+
+    @property
+    def gate_floor(self) -> float:
+        """The confidence below which an edit plays no part in :meth:`choose` or
+        :meth:`choose_document`: neither made nor counted as evidence."""
+        return min(self.min_confidence, self.evidence_confidence)
 
     def keep_probabilities(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[float | None]]:
         """For each unit, per token of ``restore.text.tokenize(unit)``, the tagger's probability
@@ -432,7 +443,8 @@ class Seq2SeqEditor:
         batches = length_batches([len(e.ids) for e in encoded], self.batch_size, self.max_batch_tokens)
         return [(idx, [encoded[j] for j in idx]) for idx in batches]
 
-    def _propose_batch(self, units: list[str], protected: list[list[bool]] | None, encoded: list) -> list:
+    def _propose_batch(self, units: list[str], protected: list[list[bool]] | None, encoded: list,
+                       floor: float = 0.0) -> list:
         input_ids, attention_mask, offsets = self.subwords.pad(encoded)
         states, tag_logits = self._encode(input_ids, attention_mask)
         keep_probs = _softmax(tag_logits)
@@ -462,7 +474,7 @@ class Seq2SeqEditor:
         generated = self._generated_edits(units, plans, states, attention_mask, span_ids)
         nbest = self._nbest(units, views, keep_probs, states, attention_mask) if self.nbest else [{} for _ in units]
         candidates = (
-            self._candidate_edits(units, views, nbest)
+            self._candidate_edits(units, views, nbest, floor)
             if self.candidates is not None else [[] for _ in units]
         )
         return list(zip(generated, candidates))
@@ -593,19 +605,31 @@ class Seq2SeqEditor:
                 span[words] = max(score, span.get(words, -math.inf))
         return found
 
-    def _candidate_edits(self, units, views, nbest: list[dict]) -> list[list[CandidateEdit]]:
+    def _candidate_edits(self, units, views, nbest: list[dict], floor: float = 0.0) -> list[list[CandidateEdit]]:
         """For each doubted run of words the candidate tables know (or, with ``nbest``, the
         decoder proposes replacements of: :meth:`_nbest`), every candidate as an edit with its
-        features (:class:`CandidateFeatures`) and confidence (:meth:`candidate_confidences`)."""
-        rows = self.features.rows(units, views, self.candidate_keep_threshold, nbest if self.nbest else None)
+        features (:class:`CandidateFeatures`) and confidence (:meth:`candidate_confidences`),
+        those at ``floor`` or above."""
+        rows = self.features.rows(units, views, self.candidate_keep_threshold, nbest if self.nbest else None,
+                                  skip=self.feature_skip())
         confidences = self.candidate_confidences([row[-1] for row in rows])
         results: list[list[CandidateEdit]] = [[] for _ in units]
         generated = CANDIDATE_FEATURES.index("generated")
         for (i, a, z, replacement, source, doubt, features), confidence in zip(rows, confidences):
+            if confidence < floor:
+                continue
             origin = "generated" if features[generated] else "table"
             edit = _edit_with_article(units[i], views[i], a, z, replacement, confidence, origin)
             results[i].append(CandidateEdit((a, z), source, doubt, features, edit))
         return results
+
+    def feature_skip(self) -> frozenset[str]:
+        """The costly candidate features left at 0 (:data:`restore.candidates.features.SKIPPABLE`):
+        :attr:`skipped_features`, and those the candidate scorer does not read (a scorer fitted
+        with them held at 0 never does), so their work is saved."""
+        if self.candidate_scorer is None:
+            return self.skipped_features
+        return self.skipped_features | unread_skippable(self.candidate_scorer.reads)
 
     def candidate_confidences(self, rows: list[tuple[float, ...]]) -> list[float]:
         """:meth:`candidate_confidence` of many feature rows at once."""
@@ -623,13 +647,14 @@ class Seq2SeqEditor:
             return self.candidate_scorer(features[: len(self.candidate_scorer.mean)])
         return math.exp(features[0] + features[1])  # tag doubt × P(candidate | spun words)
 
-    def propose_all(self, units: list[str], protected: list[list[bool]] | None = None):
+    def propose_all(self, units: list[str], protected: list[list[bool]] | None = None, floor: float = 0.0):
         """For calibration: per unit, the generated edits (no confidence floor) and every
-        scored candidate (:class:`CandidateEdit`), before any choice between them."""
+        scored candidate (:class:`CandidateEdit`) at confidence ``floor`` or above, before any
+        choice between them."""
         out: list = [None] * len(units)
         for idx, encoded in self._batches(units):
             masks = None if protected is None else [protected[j] for j in idx]
-            for j, answer in zip(idx, self._propose_batch([units[j] for j in idx], masks, encoded)):
+            for j, answer in zip(idx, self._propose_batch([units[j] for j in idx], masks, encoded, floor)):
                 out[j] = answer
         return out
 
