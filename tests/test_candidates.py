@@ -326,7 +326,7 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     assert f"through a scorer fitted without its fold of {calibrate.FOLDS}" in card
     assert f"at the 0.9 quantile over {calibrate.BOOTSTRAPS:,} resamples of the dev documents: damage" in card
     assert "trigram fit lead" in card
-    assert "ngram fit lead, generated, decoder log-prob: constant on these units, so not read" in card  # no n-gram model, no n-best
+    assert "ngram fit lead, generated, decoder log-prob, composed: constant on these units, so not read" in card  # no n-gram model, no n-best, no composition
     assert json.loads((model / "config.json").read_text())["restore"]["min_confidence"] == again["min_confidence"]
 
 
@@ -641,7 +641,7 @@ def test_rival_leads_compare_each_candidate_with_the_best_on_its_words() -> None
     trigram, rivals = _LEADS.index(7), _LEADS.index(None)
     assert len(leads) == len(found) and all(len(row) == len(_LEADS) for row in leads)
     # then the spin-in-context features, then the n-gram fit and its lead
-    assert len(CANDIDATE_FEATURES) == 11 + len(_LEADS) + 4 * len(SPIN_PROFILES) + 2 + 2  # n-gram, decoder n-best
+    assert len(CANDIDATE_FEATURES) == 11 + len(_LEADS) + 4 * len(SPIN_PROFILES) + 2 + 2 + 1  # n-gram, decoder n-best, composed
     assert rival_leads([(0, 0, 1, (1.0,)), (0, 0, 2, (3.0,))], compared=(0,)) == [(-2.0,), (2.0,)]
     assert [row[trigram] for row in leads] == pytest.approx([1.5, -2.0, -1.5, RIVAL_CLIP, RIVAL_CLIP])
     assert [row[rivals] for row in leads] == pytest.approx([math.log(3), math.log(3), math.log(3), 0.0, 0.0])

@@ -217,7 +217,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
                progress: bool = True, documents: list[str] | None = None,
                bound_quantile: float | None = None,
                nbest: int = 0, nbest_max_words: int = 4,
-               skip_features: tuple[str, ...] = ()) -> tuple[list[dict], CandidateScorer | None]:
+               skip_features: tuple[str, ...] = (), compose_words: int = 0) -> tuple[list[dict], CandidateScorer | None]:
     """Metric scores of every (keep_threshold, candidate_keep_threshold, min_confidence)
     setting on the pairs, then of the unit gates (``GATE_*``), and the candidate scorer fitted
     on them (None without candidates).
@@ -234,7 +234,9 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     replacements join the candidates (``Seq2SeqEditor(nbest=...)``), so the scorer is fitted
     on generated candidates too (0: table candidates only).  ``skip_features``: costly
     candidate features (:data:`restore.candidates.features.SKIPPABLE`) held at 0, so the scorer
-    never reads them and restoring never computes them."""
+    never reads them and restoring never computes them.  ``compose_words``: runs of up to this
+    many doubted words also get their one-word candidates combined (``Seq2SeqEditor(compose_words=...)``),
+    so the scorer is fitted on composed candidates too (0: none)."""
     unit_scores = UnitScores(spun, clean)
     masks = [protected_mask(s) for s in spun]
     spun_idx = [i for i, u in enumerate(unspun) if not u]
@@ -274,7 +276,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
     editor = Seq2SeqEditor.from_pretrained(
         model_dir, keep_threshold=KEEP_THRESHOLDS[0], min_confidence=0.0,
         candidate_keep_threshold=max(CANDIDATE_KEEP_THRESHOLDS), candidate_scorer=None,
-        nbest=nbest, nbest_max_words=nbest_max_words,
+        nbest=nbest, nbest_max_words=nbest_max_words, compose_words=compose_words,
     )
     editor.skipped_features = frozenset(skip_features)
     scorer = None
@@ -381,6 +383,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="the decoder's N likeliest replacements of each doubted run join its candidates, and the "
                              "scorer learns to weigh them (Seq2SeqEditor nbest; beam search, slower); 0: tables only")
     parser.add_argument("--nbest_max_words", type=int, default=4, help="longest doubted run decoded for --nbest")
+    parser.add_argument("--compose_words", type=int, default=0,
+                        help="runs of up to this many doubted words also get their one-word candidates combined, "
+                             "so the scorer learns to weigh such candidates (restore.candidates.compose); 0: none")
     parser.add_argument("--skip_features", nargs="+", default=[], choices=sorted(SKIPPABLE),
                         help="costly candidate features to hold at 0: the scorer is fitted without them, so restoring "
                              "never computes them (faster, e.g. 'on best reading' saves a Viterbi search per unit)")
@@ -390,6 +395,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if args.nbest < 0 or args.nbest_max_words < 1:
         parser.error("--nbest must be >= 0 and --nbest_max_words >= 1")
+    if args.compose_words < 0:
+        parser.error("--compose_words must be >= 0")
     if args.bound_quantile is not None and not 0 < args.bound_quantile < 1:
         raise SystemExit(f"restore error: --bound_quantile must lie between 0 and 1, not {args.bound_quantile}")
     args.upper_quantile = args.bound_quantile if args.bound_quantile is not None else UPPER_QUANTILE
@@ -409,7 +416,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.upper_quantile = made
         counts = {k: record[k] for k in ("samples", "news_samples", "tortured_samples", "clean_samples",
                                          "scorer_units", "scorer_folds", "news_from", "news_profiles", "nbest", "nbest_max_words",
-                                         "skip_features")
+                                         "skip_features", "compose_words")
                   if k in record}
         return _write(args, record["grid"], scorer, counts)
 
@@ -442,10 +449,11 @@ def main(argv: list[str] | None = None) -> dict:
     counts["scorer_folds"] = FOLDS
     counts["nbest"], counts["nbest_max_words"] = args.nbest, args.nbest_max_words
     counts["skip_features"] = sorted(args.skip_features)
+    counts["compose_words"] = args.compose_words
     rows, scorer = score_grid(args.model_dir, spun, clean, unspun, news, scorer_units, progress=not args.no_progress,
                               documents=documents, bound_quantile=args.upper_quantile,
                               nbest=args.nbest, nbest_max_words=args.nbest_max_words,
-                              skip_features=tuple(args.skip_features))
+                              skip_features=tuple(args.skip_features), compose_words=args.compose_words)
     return _write(args, rows, scorer, counts)
 
 
@@ -556,9 +564,10 @@ def _write(args: argparse.Namespace, rows: list[dict], scorer: CandidateScorer |
                     **{k: best.get(k, v) for k, v in NO_GATE.items()})  # grids from before the gate have none
     if scorer is not None and best["candidate_keep_threshold"] is not None:
         settings.update(candidate_keep_threshold=best["candidate_keep_threshold"], candidate_scorer=scorer.to_dict(),
-                        nbest=counts.get("nbest", 0), nbest_max_words=counts.get("nbest_max_words", 4))
+                        nbest=counts.get("nbest", 0), nbest_max_words=counts.get("nbest_max_words", 4),
+                        compose_words=counts.get("compose_words", 0))
     else:
-        settings.update(candidate_keep_threshold=0.0, nbest=0)  # candidates off
+        settings.update(candidate_keep_threshold=0.0, nbest=0, compose_words=0)  # candidates off
     config.restore = settings
     config.save_pretrained(args.model_dir)
     record = {"pairs": args.pairs, "splits": ["validation", "test"], **counts,

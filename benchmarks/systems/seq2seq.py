@@ -108,7 +108,8 @@ class Seq2SeqSystem:
             "nbest": getattr(editor, "nbest", 0),
             "decoding": f"greedy|keep_threshold:{getattr(editor, 'keep_threshold', 'n/a')}|min_confidence:{getattr(editor, 'min_confidence', 'n/a')}"
             f"{_gate(editor)}|batch:{getattr(editor, 'batch_size', 'n/a')}|max_words:{editor.max_words}"
-            f"|rounds:{self.restorer.rounds}",
+            f"|rounds:{self.restorer.rounds}"
+            + (f"|compose:{editor.compose_words}" if getattr(editor, "compose_words", 0) else ""),
         }
 
 

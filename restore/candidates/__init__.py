@@ -8,6 +8,8 @@
   models that say how well a candidate fits its sentence.
 * :mod:`restore.candidates.viterbi`: the best reading of a unit under both (the lexicon
   baseline's output, and a feature of the seq2seq editor).
+* :mod:`restore.candidates.compose`: candidates for a run of doubted words composed from its
+  words' own candidates (off unless a model's calibration turns it on).
 * :mod:`restore.candidates.features`: the feature rows the editor's scorer reads, one per
   candidate, from the tables and from the decoder's n-best.
 

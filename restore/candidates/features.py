@@ -19,6 +19,7 @@ from operator import itemgetter
 import numpy as np
 
 from restore.candidates.channel import Candidate, Channel, match_apostrophes, neighbours, norm
+from restore.candidates.compose import with_composed
 from restore.candidates.ngram import NgramLM, ngram_word, ngram_words
 from restore.candidates.viterbi import Decoder
 from restore.edits import Edit, shared_edges
@@ -64,6 +65,9 @@ CANDIDATE_FEATURES = (
     # log-probability of the candidate as the span's replacement (NBEST_FLOOR if not in its n-best).
     "generated",
     "decoder log-prob",
+    # 1 if the candidate was composed from the one-word candidates of a run of doubted words
+    # (restore.candidates.compose; 0 for every candidate when composition is off).
+    "composed",
 )
 """What a candidate edit's confidence is computed from (in this order).  New features go at the
 end: a scorer fitted on fewer reads the first ones (:meth:`Seq2SeqEditor.candidate_confidence`)."""
@@ -123,10 +127,14 @@ class CandidateFeatures:
     """The feature rows of every candidate of a batch of tagged units.
 
     ``channel``: the candidate tables; ``reader``: the trigram LM × tables reading of a unit
-    (:class:`Decoder`); ``ngram``: the in-domain n-gram model (None: its features are 0)."""
+    (:class:`Decoder`); ``ngram``: the in-domain n-gram model (None: its features are 0);
+    ``compose_words``: the longest run of doubted words whose one-word candidates are also
+    combined into candidates for the run (:mod:`restore.candidates.compose`; below 2: none)."""
 
-    def __init__(self, channel: Channel, reader: Decoder, ngram: NgramLM | None = None) -> None:
+    def __init__(self, channel: Channel, reader: Decoder, ngram: NgramLM | None = None,
+                 compose_words: int = 0) -> None:
         self.channel, self.reader, self.ngram = channel, reader, ngram
+        self.compose_words = compose_words
 
     def rows(self, units: list[str], views: list[UnitView], keep_bar: float,
              nbest: list[dict] | None = None, skip: frozenset[str] = frozenset()) -> list[Row]:
@@ -142,9 +150,9 @@ class CandidateFeatures:
         read_trigram = "trigram fit" not in skip
         ngram_on = self.ngram is not None and "ngram fit" not in skip
         # (unit, first, stop, replacement, source, doubt, features, spin-in-context features, (ngram fit,),
-        #  (generated, decoder log-prob))
+        #  (generated, decoder log-prob), (composed,))
         found: list[tuple[int, int, int, str, str, float, tuple[float, ...], tuple[float, ...], tuple[float],
-                          tuple[float, float]]] = []
+                          tuple[float, float], tuple[float]]] = []
         tables, reader, ngram = self.channel, self.reader, (self.ngram if ngram_on else None)
         for i, (unit, view) in enumerate(zip(units, views)):
             best_reading = None  # read only for units with a doubted span
@@ -152,6 +160,9 @@ class CandidateFeatures:
             doubts = [1.0 - p for p, f in zip(view.p_keep, view.free) if f] or [0.0]
             unit_features = (math.log(1e-4 + sum(doubts) / len(doubts)), sum(d > 0.5 for d in doubts) / len(doubts))
             spans = tables.spans(unit, view.tokens, view.free)
+            parts = {}
+            if self.compose_words > 1:
+                spans, parts = with_composed(spans, unit, view.tokens, view.p_keep, keep_bar, self.compose_words)
             if nbest is not None:
                 spans = with_generated(spans, nbest[i])
             for a, z, cands, *generated in spans:
@@ -172,7 +183,10 @@ class CandidateFeatures:
                         doubted.append((c, replacement, doubt))
                 if not doubted:
                     continue
-                unchanged = tables.unchanged_logp.get(key, tables.keep_logp.get(key[0], 0.0))
+                if len(key) == 1 or key in tables.candidates:
+                    unchanged = tables.unchanged_logp.get(key, tables.keep_logp.get(key[0], 0.0))
+                else:  # a run only composition proposes: each of its words genuine
+                    unchanged = sum(tables.unchanged_logp.get((w,), tables.keep_logp.get(w, 0.0)) for w in key)
                 before, after = neighbours(view.tokens, a, z)
                 spun_fit = tables.context_logp(key, before, after)
                 in_context = tuple(x for p in SPIN_PROFILES for x in tables.context_spin(p, key, before, after))
@@ -187,17 +201,27 @@ class CandidateFeatures:
                     features = (
                         math.log(max(doubt, 1e-6)), c.logp, float(z - a), math.log(len(cands)), unchanged,
                         tables.context_logp(c.words, before, after) - spun_fit, math.log1p(tables.seen.get(key, 0)),
-                        trigram_fit, float((a, z, c.source) in best_reading),
+                        trigram_fit, (_on_reading((a, z, c.source), best_reading, parts) if parts
+                                      else float((a, z, c.source) in best_reading)),
                         *unit_features,
                     )
                     fit = 0.0 if ngram is None else ngram_reading.fit(a, z, [ngram_word(w) for w in c.words])
-                    found.append((i, a, z, replacement, c.source, doubt, features, in_context, (fit,), decoder))
+                    composed = (float((a, z, c.source) in parts),) if parts else (0.0,)
+                    found.append((i, a, z, replacement, c.source, doubt, features, in_context, (fit,), decoder, composed))
         leads = rival_leads([(f[0], f[1], f[2], f[6]) for f in found])
         if ngram is not None:
             fit_leads = rival_leads([(f[0], f[1], f[2], f[8]) for f in found], compared=(0,))
         else:
             fit_leads = [(0.0,)] * len(found)
-        return [(*f[:6], f[6] + lead + f[7] + f[8] + fit_lead + f[9]) for f, lead, fit_lead in zip(found, leads, fit_leads)]
+        return [(*f[:6], f[6] + lead + f[7] + f[8] + fit_lead + f[9] + f[10]) for f, lead, fit_lead in zip(found, leads, fit_leads)]
+
+
+def _on_reading(candidate: tuple[int, int, str], best_reading, parts: dict) -> float:
+    """1.0 if the best reading makes ``candidate`` (a composed one: every part of it), else 0.0."""
+    if candidate in best_reading:
+        return 1.0
+    composed = parts.get(candidate)
+    return float(composed is not None and all(p in best_reading for p in composed))
 
 
 def with_generated(table_spans: list, nbest: dict) -> list[tuple[int, int, list[Candidate], set[str]]]:

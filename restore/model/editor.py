@@ -167,6 +167,9 @@ class Seq2SeqEditor:
     deduplicated, :func:`free_tokens`-bounded) join the tables' candidates, scored by the same
     scorer with the ``generated`` and ``decoder log-prob`` features (:data:`CANDIDATE_FEATURES`);
     their edits have ``source="generated"``.  0 (the default): off, and nothing is decoded.
+    ``compose_words``: runs of up to this many adjacent doubted words also get their one-word
+    candidates combined into candidates for the run (:mod:`restore.candidates.compose`;
+    0, the default: none).
     ``encoder``: what tags the units, ``(input_ids, attention_mask) -> (states, tag logits)``
     (an :class:`restore.model.onnx_encoder.OnnxEncoder`), None for the network's own encoder.
     ``batch_size``, ``max_batch_tokens``: units per encoder batch and padded subwords per batch
@@ -194,6 +197,7 @@ class Seq2SeqEditor:
         document_evidence: float = 0.0,
         nbest: int = 0,
         nbest_max_words: int = 4,
+        compose_words: int = 0,
         encoder=None,
         config: dict | None = None,
         weights: str | Path | None = None,
@@ -201,6 +205,8 @@ class Seq2SeqEditor:
     ) -> None:
         if nbest < 0 or nbest_max_words < 1:
             raise ValueError("nbest must be >= 0 and nbest_max_words >= 1")
+        if compose_words < 0:
+            raise ValueError("compose_words must be >= 0")
         if nbest and candidates is None:
             raise ValueError("nbest needs candidate tables: its proposals are scored beside theirs")
         if hasattr(model, "config") and hasattr(model, "generate"):  # the network itself
@@ -239,6 +245,7 @@ class Seq2SeqEditor:
         self.document_evidence = document_evidence
         self.nbest = nbest
         self.nbest_max_words = nbest_max_words
+        self._compose_words = compose_words
         if isinstance(candidate_scorer, dict):
             candidate_scorer = CandidateScorer.from_dict(candidate_scorer)
         self.candidate_scorer = candidate_scorer
@@ -359,7 +366,8 @@ class Seq2SeqEditor:
             kwargs["subwords"] = SubwordEncoder.from_file(model_file(name, "tokenizer.json"))
         settings = config.get("restore") or {}
         known = ("keep_threshold", "min_confidence", "max_words", "candidate_keep_threshold", "candidate_scorer",
-                 "min_evidence", "evidence_confidence", "sure_confidence", "document_evidence", "nbest", "nbest_max_words")
+                 "min_evidence", "evidence_confidence", "sure_confidence", "document_evidence", "nbest", "nbest_max_words",
+                 "compose_words")
         kwargs = {**{k: settings[k] for k in known if k in settings}, **kwargs}
         if "candidates" not in kwargs:
             path = model_file(name, CANDIDATES_FILE, required=False)
@@ -377,8 +385,21 @@ class Seq2SeqEditor:
             lm = self.reader.lm if self.reader is not None else CmuTrigramLM()
         self.candidates = candidates
         self.reader = Decoder(candidates, lm)
-        self.features = CandidateFeatures(candidates, self.reader, self.ngram)
+        self.features = CandidateFeatures(candidates, self.reader, self.ngram, self._compose_words)
         return self
+
+    @property
+    def compose_words(self) -> int:
+        """The longest run of doubted words whose one-word candidates are combined (0: none)."""
+        return self._compose_words
+
+    @compose_words.setter
+    def compose_words(self, value: int) -> None:
+        if value < 0:
+            raise ValueError("compose_words must be >= 0")
+        self._compose_words = value
+        if self.features is not None:
+            self.features.compose_words = value
 
     def propose(self, units: list[str], protected: list[list[bool]] | None = None) -> list[list[Edit]]:
         """Edits for each unit, in the unit's character offsets, sorted and disjoint; each
