@@ -317,6 +317,17 @@ def test_calibrate_fits_the_candidate_scorer(tiny_model_dir: Path, toy_pairs_dir
     reused = json.loads((model / "calibration.json").read_text())
     assert reused["grid"] == record["grid"] and reused["candidate_scorer"] == record["candidate_scorer"]
     assert reused["scorer_folds"] == calibrate.FOLDS
+    # a grid made before a feature was appended at the end is the same grid (the scorer reads the first
+    # features); one made with other features is refused
+    for made_with, reusable in ((list(CANDIDATE_FEATURES)[:-1], True), (list(CANDIDATE_FEATURES)[1:], False)):
+        (model / "calibration.json").write_text(json.dumps({**reused, "candidate_features": made_with}))
+        if reusable:
+            assert calibrate.main([str(model), "--reuse_grid", "--max_damage", "-1", "--max_clean_changes", "-1",
+                                   "--bound_quantile", "0.9"]) == again
+        else:
+            with pytest.raises(SystemExit, match="other candidate features"):
+                calibrate.main([str(model), "--reuse_grid", "--bound_quantile", "0.9"])
+    (model / "calibration.json").write_text(json.dumps(reused))
     from training import export
 
     report = tmp_path / "report.json"

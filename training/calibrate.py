@@ -405,7 +405,10 @@ def main(argv: list[str] | None = None) -> dict:
         if not path.is_file():
             raise SystemExit(f"restore error: no {path} to reuse; calibrate without --reuse_grid first")
         record = json.loads(path.read_text())
-        if record.get("candidate_features") != list(CANDIDATE_FEATURES):
+        made_with = record.get("candidate_features") or []
+        # a scorer fitted on fewer features reads the first ones (Seq2SeqEditor.candidate_confidence),
+        # so a grid made before features were appended at the end is still the same grid
+        if not made_with or made_with != list(CANDIDATE_FEATURES)[: len(made_with)]:
             raise SystemExit(f"restore error: {path} was made with other candidate features; calibrate again")
         scorer = CandidateScorer.from_dict(record["candidate_scorer"]) if record.get("candidate_scorer") else None
         args.pairs = record["pairs"]
