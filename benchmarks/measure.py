@@ -2,7 +2,8 @@
 
 Each system runs in its own spawned process (:func:`run_isolated`), so its memory is its own:
 ``peak_rss_mb`` is that process's ``resource.getrusage(RUSAGE_SELF).ru_maxrss``, the kernel's
-exact high-water mark of resident memory.  It counts everything the process holds — the
+exact high-water mark of resident memory; ``workers_peak_rss_mb`` the largest of its worker
+processes' (a system's ``close()`` ends them first; forked, they share the model's pages with it).  It counts everything the process holds — the
 interpreter, imports, the model, torch's allocations (which ``tracemalloc`` cannot see) — so
 compare it against ``rss_loaded_mb`` (resident memory just after the system loaded) and the
 identity system (the floor).  Throughput is the source words (whitespace-separated) of a suite
@@ -72,6 +73,9 @@ def run_system(name: str, suites: list[SuitePayload], progress: bool = True) -> 
             "words_per_s": words / seconds if seconds > 0 else None,
         }
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    if callable(getattr(system, "close", None)):
+        system.close()  # its worker processes end, so their peak is counted below
+    workers_peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest ended child's
     for suite, texts, wants_considered in suites:
         run = runs[suite]
         again: list[str] = []
@@ -87,6 +91,7 @@ def run_system(name: str, suites: list[SuitePayload], progress: bool = True) -> 
         "load_s": load_s,
         "rss_loaded_mb": _mb(rss_loaded),
         "peak_rss_mb": _mb(peak_kb * 1024),
+        **({"workers_peak_rss_mb": _mb(workers_peak_kb * 1024)} if workers_peak_kb else {}),
         "suites": runs,
     }
 

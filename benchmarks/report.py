@@ -126,14 +126,14 @@ def score_table(run: dict, suite: str) -> str:
 
 
 def systems_table(run: dict) -> str:
-    lines = ["| system | status | load s | RSS after load MB | peak RSS MB | words/s (all suites) | settings |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| system | status | load s | RSS after load MB | peak RSS MB | worker peak RSS MB | words/s (all suites) | settings |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, s in run["systems"].items():
         info = ", ".join(f"{k}={v}" for k, v in s.get("info", {}).items())
         status = s["status"] if s["status"] == "ok" else f"{s['status']}: {s.get('note', '')}"
         lines.append(
             f"| {name} | {status} | {_num(s.get('load_s'), 1)} | {_int(s.get('rss_loaded_mb'))} "
-            f"| {_int(s.get('peak_rss_mb'))} | {_int(s.get('words_per_s'))} | {info} |"
+            f"| {_int(s.get('peak_rss_mb'))} | {_int(s.get('workers_peak_rss_mb'))} | {_int(s.get('words_per_s'))} | {info} |"
         )
     return "\n".join(lines)
 
@@ -169,7 +169,8 @@ def render_markdown(run: dict) -> str:
         systems_table(run),
         "",
         "Peak RSS: `ru_maxrss` of the process the system ran in alone (interpreter, imports, model and "
-        "working memory; torch allocations included). Words/s: whitespace words of the spun input over "
+        "working memory; torch allocations included); worker peak: the largest of the processes it forked "
+        "to score candidates (`workers`; their pages are shared with it until written). Words/s: whitespace words of the spun input over "
         "the wall time of the `restore` calls, loading excluded, on this machine in this run.",
         "",
         "## Scores",

@@ -29,7 +29,7 @@ from benchmarks.spans import reachable
 from benchmarks.suites import SIZES, SUITE_NAMES, Suite, build_suites, load_suites_file
 from benchmarks.systems import REGISTRY, SYSTEMS
 from benchmarks.systems.seq2seq import MODEL_ENV
-from restore.batch.job import usable_cores
+from restore.model.feature_pool import usable_cores
 
 METRIC_DIR = Path(__file__).resolve().parent / "metrics" / "restoration"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"

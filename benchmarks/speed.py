@@ -8,9 +8,11 @@ default profile), loads a :class:`restore.Restorer`, warms it up once, then time
 (``ru_maxrss``, so torch allocations count) and a breakdown of one run by stage, read from
 ``cProfile``: segmentation and protection, tokenising, the encoder (tagging), generation,
 candidate features (of which the language model's best reading and the n-gram model), the
-candidate scorer, the gates, and the rest (reassembly, Python glue).  With ``--reference`` (the
-default) the same article is also timed on the reference path (``encoder="torch"``, the
-network's own encoder) in the same run, and the speed-up is the ratio of the best times.
+candidate scorer, the gates, and the rest (reassembly, Python glue); that run scores its
+candidates in this process (no feature workers, which the profile could not see).  With
+``--reference`` (the default) the same article is also timed on the reference path
+(``encoder="torch"``, the network's own encoder; later rounds on whole units; no feature
+workers) in the same run, and the speed-up is the ratio of the best times.
 With more than one round (``--rounds``, default as ``restore.Restorer``), the same editor is
 also timed restoring in one round (``one_round``: the second round's cost).
 Writes ``benchmarks/results/speed.json``.
@@ -39,7 +41,7 @@ STAGES = {
     "encoder (tagging)": [("restore/model/editor.py", "_encode")],
     "generation (decoder)": [("generation/utils.py", "generate")],
     "candidate features": [("restore/candidates/features.py", "rows")],
-    "candidate scorer": [("restore/model/editor.py", "candidate_confidences")],
+    "candidate scorer": [("restore/model/scorer.py", "confidences")],
     "gates": [("restore/model/editor.py", "choose_document"), ("restore/model/editor.py", "choose")],
 }
 # Parts of the candidate features (inside that stage, so not added to the total again).
@@ -110,10 +112,13 @@ def main(argv: list[str] | None = None) -> dict:
     restorer = Restorer.from_pretrained(args.model, dtype=args.dtype, encoder=args.encoder, rounds=args.rounds)
     load_seconds = time.perf_counter() - start
     timings = time_fix(restorer, text, args.repeats)
+    workers = restorer.editor.workers
+    restorer.editor.workers = 0  # the profile sees only this process: score the candidates here for it
     profile = cProfile.Profile()
     profile.enable()
     restorer.fix(text, progress=False)
     profile.disable()
+    restorer.editor.workers = workers
     stages = stage_seconds(profile)
     known = sum(v for k, v in stages.items() if k in STAGES)
     stages["rest (reassembly, glue)"] = max(0.0, stages["total"] - known)
@@ -123,6 +128,8 @@ def main(argv: list[str] | None = None) -> dict:
         "dtype": str(restorer.editor.network_dtype).removeprefix("torch."),
         "encoder": restorer.editor.encoder_name,
         "rounds": restorer.rounds,
+        "later_rounds": restorer.later_rounds,
+        "workers": workers,
         "load_seconds": round(load_seconds, 2),
         "seconds": [round(t, 3) for t in timings],
         "words_per_second_best": round(words / min(timings), 1),
@@ -141,12 +148,15 @@ def main(argv: list[str] | None = None) -> dict:
             "same_output": one.fix(text, progress=False) == restorer.fix(text, progress=False),
         }
     if args.reference and restorer.editor.encoder is not None:
-        reference = Restorer.from_pretrained(args.model, dtype=args.dtype, encoder="torch", rounds=args.rounds)
+        reference = Restorer.from_pretrained(args.model, dtype=args.dtype, encoder="torch", rounds=args.rounds,
+                                             later_rounds="whole", workers=0)
         ref_timings = time_fix(reference, text, args.repeats)
         again = time_fix(restorer, text, args.repeats)  # interleaved, so that a slower spell hits both
         best, ref_best = min(timings + again), min(ref_timings)
         result["reference"] = {
             "encoder": "torch",
+            "later_rounds": "whole",
+            "workers": 0,
             "seconds": [round(t, 3) for t in ref_timings],
             "words_per_second_best": round(words / ref_best, 1),
             "speedup_best": round(ref_best / best, 2),

@@ -90,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"restore what a round wrote again, up to N rounds (default {DEFAULT_ROUNDS}); 1: one pass, "
                             "about twice the words/s on spun text, but restoring its output again changes some")
 
+    def workers_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--workers", type=_workers, default="auto", metavar="N",
+                       help="processes that score candidates on the other cores for long texts: auto (default) is "
+                            "one per core where there are several, 0 none")
+
     def input_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("file", nargs="?", default="-", metavar="FILE", help="UTF-8 text file, or - for stdin (default)")
         p.add_argument("--max-bytes", type=_byte_count, default=DEFAULT_MAX_BYTES, metavar="N",
@@ -106,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     output_option(fix)
     model_options(fix)
     rounds_option(fix)
+    workers_option(fix)
     fix.set_defaults(command=_fix)
 
     explain = commands.add_parser("explain", help="show what fix would change")
@@ -113,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print the restored text and its edits as JSON")
     model_options(explain)
     rounds_option(explain)
+    workers_option(explain)
     explain.set_defaults(command=_explain)
 
     spin = commands.add_parser("spin", help="spin a clean text like an article spinner")
@@ -291,8 +298,10 @@ def _load_restorer(args: argparse.Namespace):
 
     try:
         _quiet_transformers()
+        # only fix and explain take --workers: detect reads short texts, and serve's
+        # requests run on a thread of their own, where no worker process is forked
         return Restorer.from_pretrained(args.model, device=args.device, dtype=args.dtype, encoder=args.encoder,
-                                        rounds=getattr(args, "rounds", DEFAULT_ROUNDS))
+                                        rounds=getattr(args, "rounds", DEFAULT_ROUNDS), workers=getattr(args, "workers", 0))
     except (ModelNotFoundError, ModelLoadError) as e:
         raise CLIError(str(e), EXIT_MODEL) from None
     except (OSError, ValueError, RuntimeError, ImportError) as e:
@@ -312,6 +321,15 @@ def _positive(value: str) -> int:
     """A whole number of at least 1 (``--jobs``, ``--shard-size``, ``--threads``)."""
     if not value.strip().isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
+def _workers(value: str) -> int | str:
+    """``--workers``: ``auto``, 0, or a whole number of at least 2."""
+    if value.strip() == "auto":
+        return "auto"
+    if not value.strip().isdigit() or int(value) == 1:
+        raise argparse.ArgumentTypeError(f"expected auto, 0 or a whole number of at least 2, got {value!r}")
     return int(value)
 
 

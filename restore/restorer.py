@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import bisect
 import functools
+import inspect
 import logging
+import math
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -55,6 +57,11 @@ PROGRESS_MIN_UNITS = 64  # below this many units no progress bar is shown
 _CHUNK_UNITS = 128  # units per call to the editor (the editor batches inside a call)
 _LINE_BREAKS = frozenset("\r\n\x0b\x0c\x85\u2028\u2029")
 DEFAULT_ROUNDS = 2  # restoring rounds, the first on the input, each next on what the last wrote
+LATER_ROUNDS = ("near", "whole")
+"""What a later round looks at again in a unit that an edit changed: only the spans within
+:data:`NEAR_TOKENS` tokens of the last round's edits (``near``, the default; an editor that
+takes ``focus`` proposes nothing elsewhere), or the whole unit (``whole``, the reference)."""
+NEAR_TOKENS = 2  # a later round's reach around each edit, in tokens (a trigram's context)
 HUB_TIMEOUT_S = 5.0  # seconds to wait for the Hugging Face Hub before calling it unreachable
 _SURROGATES = {c: "\ufffd" for c in range(0xD800, 0xE000)}  # what an editor sees for a lone surrogate
 
@@ -117,16 +124,18 @@ class _Job:
     text: str
     spans: list[tuple[int, int]]
     protected: list[bool]
+    near: tuple[bool, ...] | None = None  # in a later round: the tokens near the last round's edits
 
 
 class Restorer:
     """Restores spun text with an :class:`Editor`.  Load once, reuse; deterministic.
 
     ``rounds``: how many times at most a text is restored, each round on what the last one
-    wrote (see the module docstring); 1 is a single pass.
+    wrote (see the module docstring); 1 is a single pass.  ``later_rounds``: what a later
+    round reads again in a changed unit (:data:`LATER_ROUNDS`).
     """
 
-    def __init__(self, editor: Editor, rounds: int = DEFAULT_ROUNDS) -> None:
+    def __init__(self, editor: Editor, rounds: int = DEFAULT_ROUNDS, later_rounds: str = "near") -> None:
         if not callable(getattr(editor, "propose", None)) or not isinstance(
             getattr(editor, "max_words", None), int
         ):
@@ -136,13 +145,17 @@ class Restorer:
             )
         if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
             raise ValueError(f"rounds must be a whole number of at least 1, got {rounds!r}")
+        if later_rounds not in LATER_ROUNDS:
+            raise ValueError(f"later_rounds must be one of {', '.join(LATER_ROUNDS)}, got {later_rounds!r}")
         self.editor = editor
         self.rounds = rounds
+        self.later_rounds = later_rounds
 
     @classmethod
     def from_pretrained(
         cls, path_or_hub_id: str | Path | None = None, device: str = "cpu", batch_size: int = 32,
         dtype: str = "auto", rounds: int = DEFAULT_ROUNDS, encoder: str = "auto", threads: int | None = None,
+        workers: int | str = "auto", later_rounds: str = "near",
     ) -> "Restorer":
         """Load the seq2seq editor from a model folder or a Hugging Face Hub id.
 
@@ -157,8 +170,12 @@ class Restorer:
         :mod:`restore.model.onnx_encoder`; with that encoder the network's weights are read only
         when the decoder is first asked to write (never, with the shipped calibration), and
         neither torch nor transformers is imported until then.  ``threads``: CPU threads for
-        the int8 encoder and the network (None: their defaults).  One short sentence is
-        restored before this returns, so a model that loads but cannot run fails here.
+        the int8 encoder and the network (None: their defaults).  ``workers``: processes that
+        score candidates on the other cores for long inputs (``auto``: one per core where there
+        are several and processes can be forked; 0: none; see :mod:`restore.model.feature_pool`);
+        ``later_rounds``: as for the constructor.
+        One short sentence is restored before this returns, so a model that loads but cannot
+        run fails here.
 
         Raises :class:`ModelNotFoundError` when there is no such model (none shipped, no
         folder at a local path, a Hub id neither cached nor reachable) and
@@ -169,16 +186,20 @@ class Restorer:
 
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
+        if later_rounds not in LATER_ROUNDS:
+            raise ValueError(f"later_rounds must be one of {', '.join(LATER_ROUNDS)}, got {later_rounds!r}")
+        if workers != "auto" and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 0 or workers == 1):
+            raise ValueError(f"workers must be 0 (none), a whole number of at least 2, or 'auto', got {workers!r}")
         location = _model_location(path_or_hub_id)
         _check_device(device)
         from restore.model.editor import Seq2SeqEditor
 
         try:
             editor = Seq2SeqEditor.from_pretrained(str(location), device=device, batch_size=batch_size, dtype=dtype,
-                                                   encoder=encoder, threads=threads)
+                                                   encoder=encoder, threads=threads, workers=workers)
             if not isinstance(editor.max_words, int) or isinstance(editor.max_words, bool) or editor.max_words < 1:
                 raise ValueError(f"max_words in config.json must be a whole number of at least 1, got {editor.max_words!r}")
-            restorer = cls(editor, rounds)
+            restorer = cls(editor, rounds, later_rounds)
             restorer.model_dir = location
             restorer.fix("They mentioned it earlier than noon.", progress=False)
         except MemoryError:
@@ -245,15 +266,19 @@ class Restorer:
         # (``A 1`` after a deleted word may read as a sentence's lone digit): its character spans,
         # carried along each round's edits (which never touch them).
         frozen: dict[int, list[tuple[int, int]]] = {}
+        focus: dict[int, list[tuple[int, int]]] = {}  # where the last round's edits lie in what it wrote
         todo = list(range(len(texts)))
         for round_number in range(self.rounds):
-            changes = self._round([current[i] for i in todo], answers, progress, [frozen.get(i) for i in todo])
+            changes = self._round([current[i] for i in todo], answers, progress, [frozen.get(i) for i in todo],
+                                  [focus.get(i) for i in todo])
             todo_next = []
             for i, change in zip(todo, changes):
                 if change:
                     if round_number + 1 < self.rounds:
                         spans = frozen[i] if i in frozen else protected_spans(texts[i])
                         frozen[i] = _carry_spans(spans, change)
+                        if self.later_rounds == "near":
+                            focus[i] = _placed(change)
                     edits[i] = compose(texts[i], edits[i], change)
                     current[i] = apply_edits(current[i], change)
                     todo_next.append(i)
@@ -263,17 +288,23 @@ class Restorer:
         return [ExplainedText(t, es) for t, es in zip(current, edits)]
 
     def _round(self, texts: list[str], answers: dict, progress: bool | None,
-               frozen: list[list[tuple[int, int]] | None] | None = None) -> list[list[Edit]]:
+               frozen: list[list[tuple[int, int]] | None] | None = None,
+               focus: list[list[tuple[int, int]] | None] | None = None) -> list[list[Edit]]:
         """One restoring round: the safe edits for each of ``texts``.  ``answers`` holds the
-        editor's answer for each unit already asked about (by its text and protection) and
-        gets the new ones; ``progress`` as for :meth:`explain`; ``frozen[i]``: character spans
-        of ``texts[i]`` that stay protected whatever their context (see :meth:`_jobs`)."""
+        editor's answer for each unit already asked about (by its text, protection and focus)
+        and gets the new ones; ``progress`` as for :meth:`explain`; ``frozen[i]``: character
+        spans of ``texts[i]`` that stay protected whatever their context (see :meth:`_jobs`);
+        ``focus[i]``: where the last round's edits lie in ``texts[i]`` (None: look everywhere).
+        A unit with tokens near ``focus`` is asked with them as its ``focus`` by an editor
+        whose ``proposals`` takes one; a unit without is asked as it was before."""
         frozen = frozen or [None] * len(texts)
-        jobs = [job for i, t in enumerate(texts) for job in self._jobs(i, t, frozen[i])]
-        keys = [(j.text, tuple(j.protected)) for j in jobs]
+        focus = focus or [None] * len(texts)
+        jobs = [job for i, t in enumerate(texts) for job in self._jobs(i, t, frozen[i], focus[i])]
         by_text = callable(getattr(self.editor, "proposals", None)) and callable(
             getattr(self.editor, "choose_document", None)
         )
+        focused = by_text and "focus" in inspect.signature(self.editor.proposals).parameters
+        keys = [(j.text, tuple(j.protected), j.near if focused else None) for j in jobs]
         ask = self.editor.proposals if by_text else self.editor.propose
         floor = getattr(self.editor, "gate_floor", None) if by_text else None
         if floor is not None:  # edits the gates can never choose need not be made
@@ -282,7 +313,11 @@ class Restorer:
         with _progress_bar(len(new), progress) as bar:
             for c in range(0, len(new), _CHUNK_UNITS):
                 chunk = new[c : c + _CHUNK_UNITS]
-                replies = ask([_for_editor(j.text) for _, j in chunk], [j.protected for _, j in chunk])
+                units, masks = [_for_editor(j.text) for _, j in chunk], [j.protected for _, j in chunk]
+                if focused and any(j.near is not None for _, j in chunk):
+                    replies = ask(units, masks, focus=[None if j.near is None else list(j.near) for _, j in chunk])
+                else:
+                    replies = ask(units, masks)
                 if len(replies) != len(chunk):
                     raise RuntimeError(f"editor returned {len(replies)} edit lists for {len(chunk)} units")
                 for (key, _), reply in zip(chunk, replies):
@@ -301,10 +336,13 @@ class Restorer:
             changes[job.text_index].extend(shift(_safe_edits(job, answer), job.start))
         return changes
 
-    def _jobs(self, text_index: int, text: str, frozen: list[tuple[int, int]] | None = None) -> list[_Job]:
+    def _jobs(self, text_index: int, text: str, frozen: list[tuple[int, int]] | None = None,
+              focus: list[tuple[int, int]] | None = None) -> list[_Job]:
         """The units of ``text`` that hold at least one word the editor may change.  A token is
         protected as :func:`restore.text.protected_mask` says or where it overlaps one of the
-        sorted character spans ``frozen`` (what an earlier round's input protected)."""
+        sorted character spans ``frozen`` (what an earlier round's input protected).  With
+        ``focus`` (sorted character spans: the last round's edits), a unit that has tokens
+        within :data:`NEAR_TOKENS` of one gets them as its ``near`` mask."""
         jobs: list[_Job] = []
         for para in segment(text, self.editor.max_words):
             mask = protected_mask(text[para.start : para.end], list(para.tokens))
@@ -318,7 +356,8 @@ class Restorer:
                 if all(mask[lo:hi]):
                     continue
                 spans = [(t.start - offset, t.end - offset) for t in para.tokens[lo:hi]]
-                jobs.append(_Job(text_index, unit.start, text[unit.start : unit.end], spans, mask[lo:hi]))
+                near = _near(focus, [(para.start + t.start, para.start + t.end) for t in para.tokens[lo:hi]]) if focus else None
+                jobs.append(_Job(text_index, unit.start, text[unit.start : unit.end], spans, mask[lo:hi], near))
         return jobs
 
 
@@ -345,6 +384,38 @@ def _carry_spans(spans: list[tuple[int, int]], edits: Sequence[Edit]) -> list[tu
             continue
         carried.append((a + delta, b + delta))
     return carried
+
+
+def _placed(edits: Sequence[Edit]) -> list[tuple[int, int]]:
+    """Where the sorted ``edits`` lie in the text they make: ``(start, end)`` of each one's
+    ``after`` (empty for a deletion)."""
+    placed, delta = [], 0
+    for e in edits:
+        placed.append((e.start + delta, e.start + delta + len(e.after)))
+        delta += len(e.after) - (e.end - e.start)
+    return placed
+
+
+def _near(focus: list[tuple[int, int]], tokens: list[tuple[int, int]]) -> tuple[bool, ...] | None:
+    """Per token (character spans in the text of the sorted, disjoint ``focus`` spans), whether
+    it lies within :data:`NEAR_TOKENS` tokens of a focus span: overlapping it, or touching it
+    where it is empty (a deletion).  None if no token does."""
+    hit = []
+    for k, (a, b) in enumerate(tokens):
+        j = bisect.bisect_right(focus, (b, math.inf)) - 1  # the last span starting at or before b
+        while j >= 0 and focus[j][1] >= a:
+            s, e = focus[j]
+            if (s < b and a < e) or (s == e and a <= s <= b):
+                hit.append(k)
+                break
+            j -= 1
+    if not hit:
+        return None
+    near = [False] * len(tokens)
+    for k in hit:
+        for j in range(max(0, k - NEAR_TOKENS), min(len(tokens), k + NEAR_TOKENS + 1)):
+            near[j] = True
+    return tuple(near)
 
 
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:

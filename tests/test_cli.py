@@ -47,9 +47,9 @@ def table_model(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     """Make ``Restorer.from_pretrained`` give a restorer with the table editor."""
     loads: list[tuple] = []
 
-    def fake(path_or_hub_id=None, device="cpu", batch_size=32, dtype="auto", encoder="auto", rounds=2):
+    def fake(path_or_hub_id=None, device="cpu", batch_size=32, dtype="auto", encoder="auto", rounds=2, workers="auto"):
         loads.append((path_or_hub_id, device, *((dtype,) if dtype != "auto" else ()), *((encoder,) if encoder != "auto" else ()),
-                      *((f"rounds={rounds}",) if rounds != 2 else ())))
+                      *((f"rounds={rounds}",) if rounds != 2 else ()), *((f"workers={workers}",) if workers != "auto" else ())))
         return Restorer(TableEditor(), rounds)
 
     monkeypatch.setattr(Restorer, "from_pretrained", staticmethod(fake))
@@ -170,6 +170,17 @@ def test_rounds_reach_the_loader_and_zero_is_a_usage_error(command: str, spun_fi
     with pytest.raises(SystemExit) as raised:
         cli.main([command, str(spun_file), "--rounds", "0"])
     assert raised.value.code == 2
+
+
+@pytest.mark.parametrize("command", ["fix", "explain"])
+def test_workers_reach_the_loader_and_one_is_a_usage_error(command: str, spun_file: Path, table_model: list, capsysbinary) -> None:
+    assert cli.main([command, str(spun_file), "--workers", "0"]) == 0
+    assert cli.main([command, str(spun_file), "--workers", "3"]) == 0
+    assert table_model == [(None, "cpu", "workers=0"), (None, "cpu", "workers=3")]
+    for bad in ("1", "-2", "many"):
+        with pytest.raises(SystemExit) as raised:
+            cli.main([command, str(spun_file), "--workers", bad])
+        assert raised.value.code == 2
 
 
 def test_fix_stdin(table_model: list, capsysbinary, monkeypatch: pytest.MonkeyPatch) -> None:

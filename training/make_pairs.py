@@ -25,9 +25,11 @@ from pathlib import Path
 from restore.spin import PROFILES, spin
 from restore.text import tokenize
 
-TRAINING_PROFILES: tuple[str, ...] = ("news", "wordnet", "tortured", "broad")
+TRAINING_PROFILES: tuple[str, ...] = ("news", "wordnet", "tortured", "broad", "neighbours")
 """Profiles a training mixture may draw on (``--profile_mix``); the held-out profiles of
-:mod:`training.heldout` (``heldout``, ``moby``) are kept out for the unseen-profile benchmark."""
+:mod:`training.heldout` (``heldout``, ``moby``) are kept out for the unseen-profile benchmark.
+``neighbours`` (word2vec neighbours, loose) teaches the tagger to doubt a word that does not fit
+its context whatever table wrote it; its restorations are not all synonyms."""
 PROFILE_MIX: dict[str, float] = {"news": 0.55, "wordnet": 0.25, "tortured": 0.20}
 """The default mixture (the shipped model's first stage); ``broad`` joins it with ``--profile_mix``."""
 RATE_SCALES: tuple[float, ...] = (0.5, 0.75, 1.0, 1.0, 1.25, 1.5)

@@ -35,7 +35,7 @@ from transformers import (
     set_seed,
 )
 
-from restore.batch.job import usable_cores
+from restore.model.feature_pool import usable_cores
 from restore.edits import apply_edits
 from restore.model.editor import Seq2SeqEditor
 from restore.model.encoding import encode_pairs

@@ -88,9 +88,11 @@ speed that the second round costs, and the spin and stability it brings, in one 
 
 
 REFERENCE_PATHS: dict[str, str] = {"seq2seq-torch": "torch"}
-"""The seq2seq model with an accelerated part swapped back for the reference: the network's own
-encoder instead of the int8 ONNX one (``restore.model.onnx_encoder``).  Beside ``seq2seq``, the check
-that the fast path keeps the scores: ``python -m benchmarks.run --systems seq2seq seq2seq-torch``."""
+"""The seq2seq model with its accelerated parts swapped back for the reference: the network's own
+encoder instead of the int8 ONNX one (``restore.model.onnx_encoder``), later rounds that read the
+whole of a changed unit again (``later_rounds="whole"``, not only near the last edits) and every
+candidate scored in the one process (no feature workers).  Beside ``seq2seq``, the check that the
+fast path keeps the scores: ``python -m benchmarks.run --systems seq2seq seq2seq-torch``."""
 
 
 def _ablation(name: str) -> Callable[[], System]:
@@ -98,7 +100,7 @@ def _ablation(name: str) -> Callable[[], System]:
         from benchmarks.systems.seq2seq import Seq2SeqSystem
 
         if name in REFERENCE_PATHS:
-            return Seq2SeqSystem.load(encoder=REFERENCE_PATHS[name], name=name)
+            return Seq2SeqSystem.load(encoder=REFERENCE_PATHS[name], name=name, later_rounds="whole", workers=0)
         if name in ABLATION_ORIGINS:
             return Seq2SeqSystem.load(origin=ABLATION_ORIGINS[name], name=name)
         if name in ABLATION_ROUNDS:

@@ -52,13 +52,14 @@ class Seq2SeqSystem:
     @classmethod
     def load(cls, model_dir: str | os.PathLike | None = None, batch_size: int = 32,
              sources: tuple[str, ...] | None = None, name: str | None = None,
-             origin: str | None = None, encoder: str = "auto", rounds: int = DEFAULT_ROUNDS) -> "Seq2SeqSystem":
+             origin: str | None = None, encoder: str = "auto", rounds: int = DEFAULT_ROUNDS,
+             later_rounds: str = "near", workers: int | str = "auto") -> "Seq2SeqSystem":
         """``sources``: keep only the candidates these spinner profiles' tables list (an
         ablation of the shipped candidate sources; same scorer and settings).  ``origin``:
         ``tables`` keeps the table candidates alone (the decoder's n-best off), ``decoder`` the
         decoder's n-best alone (no table candidate; needs a model calibrated with ``--nbest``).
         ``encoder``: as :meth:`restore.Restorer.from_pretrained` (``torch``: the reference path);
-        ``rounds``: likewise."""
+        ``rounds``, ``workers``: likewise; ``later_rounds``: as :class:`restore.Restorer`."""
         if origin not in (None, "tables", "decoder"):
             raise ValueError(f"origin must be tables or decoder, not {origin!r}")
         from restore import Restorer
@@ -69,7 +70,7 @@ class Seq2SeqSystem:
             shown = model_dir.relative_to(REPO_ROOT) if model_dir.is_relative_to(REPO_ROOT) else model_dir
             raise SystemUnavailable(f"no trained model at {shown} yet (train and export one with training/, then rerun)")
         restorer = Restorer.from_pretrained(model_dir, device="cpu", batch_size=batch_size, encoder=encoder,
-                                            rounds=rounds)
+                                            rounds=rounds, workers=workers, later_rounds=later_rounds)
         editor = restorer.editor
         if (sources is not None or origin is not None) and editor.candidates is None:
             raise SystemUnavailable(f"the model at {model_dir} has no candidate tables to take sources out of")
@@ -87,6 +88,12 @@ class Seq2SeqSystem:
 
     def restore(self, texts: list[str]) -> list[str]:
         return self.restorer.fix(texts, progress=False)
+
+    def close(self) -> None:
+        """End the editor's feature workers (a later call starts them again)."""
+        close = getattr(self.restorer.editor, "close", None)
+        if callable(close):
+            close()
 
     def considered(self, texts: list[str]) -> list[list[Edit]]:
         """Every edit the editor proposed (generated and candidate), before its gates."""
@@ -109,6 +116,8 @@ class Seq2SeqSystem:
             "decoding": f"greedy|keep_threshold:{getattr(editor, 'keep_threshold', 'n/a')}|min_confidence:{getattr(editor, 'min_confidence', 'n/a')}"
             f"{_gate(editor)}|batch:{getattr(editor, 'batch_size', 'n/a')}|max_words:{editor.max_words}"
             f"|rounds:{self.restorer.rounds}"
+            + (f"|later_rounds:{self.restorer.later_rounds}" if self.restorer.rounds > 1 else "")
+            + f"|workers:{getattr(editor, 'workers', 0)}"
             + (f"|compose:{editor.compose_words}" if getattr(editor, "compose_words", 0) else ""),
         }
 

@@ -21,6 +21,7 @@ from typing import Iterator
 
 from restore.batch import formats
 from restore.batch.formats import CorpusError
+from restore.model.feature_pool import usable_cores
 from restore.restorer import DEFAULT_ROUNDS
 
 MANIFEST = "manifest.json"
@@ -47,8 +48,9 @@ class ModelSpec:
         """The restorer, its encoder (and network, if loaded) on ``threads`` threads."""
         from restore.restorer import Restorer
 
+        # the job's own processes use the cores: no feature workers inside each
         return Restorer.from_pretrained(self.path, device=self.device, dtype=self.dtype, encoder=self.encoder,
-                                        threads=self.threads, rounds=self.rounds)
+                                        threads=self.threads, rounds=self.rounds, workers=0)
 
 
 @dataclass
@@ -272,14 +274,6 @@ def _assemble_text(out: Path, names: list[str], target: Path, text_field: str) -
                 for line in shard:
                     f.write(json.loads(line)[text_field])
     os.replace(tmp, target)
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity, e.g. under ``taskset`` or a cgroup), else all."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def _write_atomic(path: Path, text: str) -> None:

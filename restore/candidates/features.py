@@ -137,12 +137,14 @@ class CandidateFeatures:
         self.compose_words = compose_words
 
     def rows(self, units: list[str], views: list[UnitView], keep_bar: float,
-             nbest: list[dict] | None = None, skip: frozenset[str] = frozenset()) -> list[Row]:
+             nbest: list[dict] | None = None, skip: frozenset[str] = frozenset(),
+             focus: list[list[bool] | None] | None = None) -> list[Row]:
         """Every candidate of every run of words whose changed words the tagger doubts (keep
         probability below ``keep_bar``), with its features: candidates of the tables and,
         given ``nbest`` (per unit ``{(first, stop): {words: decoder log-prob}}``), the
         decoder's.  The :data:`SKIPPABLE` features named in ``skip`` are left at 0 (their
-        work is not done)."""
+        work is not done).  ``focus[i]`` (per token; None: every token): only runs with a
+        token in it are looked at."""
         unknown = set(skip) - SKIPPABLE.keys()
         if unknown:
             raise ValueError(f"cannot skip {sorted(unknown)}: the skippable features are {sorted(SKIPPABLE)}")
@@ -165,7 +167,10 @@ class CandidateFeatures:
                 spans, parts = with_composed(spans, unit, view.tokens, view.p_keep, keep_bar, self.compose_words)
             if nbest is not None:
                 spans = with_generated(spans, nbest[i])
+            near = None if focus is None else focus[i]
             for a, z, cands, *generated in spans:
+                if near is not None and not any(near[a:z]):
+                    continue  # a later round looks only near the last one's edits
                 if 1.0 - min(view.p_keep[a:z]) <= 1.0 - keep_bar:
                     continue  # no word of the run is doubted enough for any of its candidates
                 spun = unit[view.tokens[a].start : view.tokens[z - 1].end]
@@ -191,7 +196,8 @@ class CandidateFeatures:
                 spun_fit = tables.context_logp(key, before, after)
                 in_context = tuple(x for p in SPIN_PROFILES for x in tables.context_spin(p, key, before, after))
                 if best_reading is None:
-                    best_reading = reader.chosen(unit, view.tokens, [not f for f in view.free]) if read_best else ()
+                    fixed = [not f for f in view.free] if near is None else [not (f and n) for f, n in zip(view.free, near)]
+                    best_reading = reader.chosen(unit, view.tokens, fixed) if read_best else ()
                 if ngram is not None and ngram_reading is None:
                     ngram_reading = ngram.reading(ngram_words(view.tokens))
                 fits = reader.fits(view.tokens, a, z, [c.words for c, _, _ in doubted]) if read_trigram else [0.0] * len(doubted)

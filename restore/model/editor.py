@@ -32,6 +32,8 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +46,7 @@ from restore.candidates.trigram import CmuTrigramLM
 from restore.candidates.viterbi import Decoder
 from restore.edits import Edit, edit_kind
 from restore.model import DTYPES, ENCODERS
+from restore.model.feature_pool import MIN_UNITS, FeaturePool, auto_workers, can_fork, keep_confident
 from restore.model.encoding import SubwordEncoder, first_subwords, length_batches, subword_span_ids, subword_to_token
 from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, free_tokens, spans_from_tags
 from restore.model.gates import gated, gated_document
@@ -174,6 +177,7 @@ class Seq2SeqEditor:
     (an :class:`restore.model.onnx_encoder.OnnxEncoder`), None for the network's own encoder.
     ``batch_size``, ``max_batch_tokens``: units per encoder batch and padded subwords per batch
     at most; units of like length go together (:func:`restore.model.encoding.length_batches`).
+    ``workers``: processes that score candidates (:attr:`workers`; ``"auto"``: one per core).
     """
 
     def __init__(
@@ -202,6 +206,7 @@ class Seq2SeqEditor:
         config: dict | None = None,
         weights: str | Path | None = None,
         subwords: SubwordEncoder | None = None,
+        workers: int | str = 0,
     ) -> None:
         if nbest < 0 or nbest_max_words < 1:
             raise ValueError("nbest must be >= 0 and nbest_max_words >= 1")
@@ -272,6 +277,10 @@ class Seq2SeqEditor:
             subwords.token_id(t) for t in ("<s>", "<pad>", "<unk>", "<mask>")
         })
         self.echo = bool(config.get("echo_spans", False))
+        self._pool: FeaturePool | None = None
+        self._pool_lock = threading.Lock()
+        self._workers = 0
+        self.workers = workers
 
     @property
     def model(self):
@@ -407,13 +416,15 @@ class Seq2SeqEditor:
         return [self.choose(edits) for edits in self.proposals(units, protected, self.gate_floor)]
 
     def proposals(self, units: list[str], protected: list[list[bool]] | None = None,
-                  floor: float = 0.0) -> list[list[Edit]]:
+                  floor: float = 0.0, focus: list[list[bool] | None] | None = None) -> list[list[Edit]]:
         """Every edit each unit proposes (generated and candidate, possibly overlapping), with
         its confidence, before any choice: what :meth:`choose` and :meth:`choose_document`
         choose from: :meth:`propose_all` with the candidates as edits.  Candidates below
-        ``floor`` are left out (:attr:`gate_floor`: those the gates can never choose)."""
+        ``floor`` are left out (:attr:`gate_floor`: those the gates can never choose).
+        ``focus[i]`` (per token, or None for all): the tokens whose candidates are looked at
+        (a later restoring round's, near the last round's edits)."""
         return [generated + [c.edit for c in candidates]
-                for generated, candidates in self.propose_all(units, protected, floor)]
+                for generated, candidates in self.propose_all(units, protected, floor, focus)]
 
     @property
     def gate_floor(self) -> float:
@@ -464,8 +475,9 @@ class Seq2SeqEditor:
         batches = length_batches([len(e.ids) for e in encoded], self.batch_size, self.max_batch_tokens)
         return [(idx, [encoded[j] for j in idx]) for idx in batches]
 
-    def _propose_batch(self, units: list[str], protected: list[list[bool]] | None, encoded: list,
-                       floor: float = 0.0) -> list:
+    def _tag_batch(self, units: list[str], protected: list[list[bool]] | None, encoded: list) -> list:
+        """One encoder batch tagged: per unit, its view (:class:`UnitView`), its generated edits
+        and the decoder's n-best (``{}`` when off)."""
         input_ids, attention_mask, offsets = self.subwords.pad(encoded)
         states, tag_logits = self._encode(input_ids, attention_mask)
         keep_probs = _softmax(tag_logits)
@@ -494,11 +506,7 @@ class Seq2SeqEditor:
             plans.append((tokens, ranges, confs))
         generated = self._generated_edits(units, plans, states, attention_mask, span_ids)
         nbest = self._nbest(units, views, keep_probs, states, attention_mask) if self.nbest else [{} for _ in units]
-        candidates = (
-            self._candidate_edits(units, views, nbest, floor)
-            if self.candidates is not None else [[] for _ in units]
-        )
-        return list(zip(generated, candidates))
+        return list(zip(views, generated, nbest))
 
     def choose(self, edits: list[Edit]) -> list[Edit]:
         """The unit's edits to make, from all it proposed: :func:`gated` with this editor's settings."""
@@ -626,19 +634,21 @@ class Seq2SeqEditor:
                 span[words] = max(score, span.get(words, -math.inf))
         return found
 
-    def _candidate_edits(self, units, views, nbest: list[dict], floor: float = 0.0) -> list[list[CandidateEdit]]:
+    def _candidate_edits(self, units, views, nbest: list[dict], floor: float = 0.0,
+                         focus: list[list[bool] | None] | None = None) -> list[list[CandidateEdit]]:
         """For each doubted run of words the candidate tables know (or, with ``nbest``, the
         decoder proposes replacements of: :meth:`_nbest`), every candidate as an edit with its
         features (:class:`CandidateFeatures`) and confidence (:meth:`candidate_confidences`),
-        those at ``floor`` or above."""
-        rows = self.features.rows(units, views, self.candidate_keep_threshold, nbest if self.nbest else None,
-                                  skip=self.feature_skip())
-        confidences = self.candidate_confidences([row[-1] for row in rows])
+        those at ``floor`` or above; with ``focus``, only runs that touch its tokens."""
+        args = (units, views, self.candidate_keep_threshold, nbest if self.nbest else None, self.feature_skip(), focus)
+        pool = self._feature_pool(len(units))
+        if pool is not None:
+            found = pool.rows(*args, self.candidate_scorer, floor)
+        else:
+            found = keep_confident(self.features.rows(*args[:4], skip=args[4], focus=focus), self.candidate_scorer, floor)
         results: list[list[CandidateEdit]] = [[] for _ in units]
         generated = CANDIDATE_FEATURES.index("generated")
-        for (i, a, z, replacement, source, doubt, features), confidence in zip(rows, confidences):
-            if confidence < floor:
-                continue
+        for i, a, z, replacement, source, doubt, features, confidence in found:
             origin = "generated" if features[generated] else "table"
             edit = _edit_with_article(units[i], views[i], a, z, replacement, confidence, origin)
             results[i].append(CandidateEdit((a, z), source, doubt, features, edit))
@@ -654,11 +664,7 @@ class Seq2SeqEditor:
 
     def candidate_confidences(self, rows: list[tuple[float, ...]]) -> list[float]:
         """:meth:`candidate_confidence` of many feature rows at once."""
-        if self.candidate_scorer is not None:
-            if not rows:
-                return []
-            return self.candidate_scorer.many(np.asarray(rows, dtype=np.float64)[:, : len(self.candidate_scorer.mean)])
-        return [self.candidate_confidence(r) for r in rows]
+        return confidences(self.candidate_scorer, rows)
 
     def candidate_confidence(self, features: tuple[float, ...]) -> float:
         """P(the candidate is right): the calibrated scorer of :data:`CANDIDATE_FEATURES` if the
@@ -668,16 +674,56 @@ class Seq2SeqEditor:
             return self.candidate_scorer(features[: len(self.candidate_scorer.mean)])
         return math.exp(features[0] + features[1])  # tag doubt × P(candidate | spun words)
 
-    def propose_all(self, units: list[str], protected: list[list[bool]] | None = None, floor: float = 0.0):
+    def propose_all(self, units: list[str], protected: list[list[bool]] | None = None, floor: float = 0.0,
+                    focus: list[list[bool] | None] | None = None):
         """For calibration: per unit, the generated edits (no confidence floor) and every
         scored candidate (:class:`CandidateEdit`) at confidence ``floor`` or above, before any
-        choice between them."""
-        out: list = [None] * len(units)
+        choice between them (with ``focus``, as :meth:`proposals`)."""
+        tagged: list = [None] * len(units)
         for idx, encoded in self._batches(units):
             masks = None if protected is None else [protected[j] for j in idx]
-            for j, answer in zip(idx, self._propose_batch([units[j] for j in idx], masks, encoded, floor)):
-                out[j] = answer
-        return out
+            for j, answer in zip(idx, self._tag_batch([units[j] for j in idx], masks, encoded)):
+                tagged[j] = answer
+        views, generated, nbest = (list(column) for column in zip(*tagged)) if units else ([], [], [])
+        if self.candidates is None:
+            return [(g, []) for g in generated]
+        # every unit of the call at once: the feature workers (if any) share them out
+        return list(zip(generated, self._candidate_edits(units, views, nbest, floor, focus)))
+
+    @property
+    def workers(self) -> int:
+        """Processes that score candidates (:mod:`restore.model.feature_pool`) for calls of
+        :data:`~restore.model.feature_pool.MIN_UNITS` units or more; 0: this process only."""
+        return self._workers
+
+    @workers.setter
+    def workers(self, value: int | str) -> None:
+        if value == "auto":
+            value = auto_workers()
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value == 1:
+            raise ValueError(f"workers must be 0 (none), a whole number of at least 2, or 'auto', got {value!r}")
+        if value and not can_fork():
+            raise ValueError("feature workers are forked processes, and this platform cannot fork: use workers=0")
+        self.close()
+        self._workers = value
+
+    def _feature_pool(self, n_units: int) -> FeaturePool | None:
+        """The feature workers for a call of ``n_units`` units (started on first use), or None."""
+        if not self._workers or n_units < MIN_UNITS or self.features is None:
+            return None
+        with self._pool_lock:
+            if self._pool is None or self._pool.features is not self.features:
+                self.close()
+                self._pool = FeaturePool(self.features, self._workers)
+                self._pool_closer = weakref.finalize(self, self._pool.close)
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the feature workers, if any are running (a later call starts them again)."""
+        pool, self._pool = getattr(self, "_pool", None), None
+        if pool is not None:
+            self._pool_closer.detach()
+            pool.close()
 
     def _echo_segments(self, units: list[str], plans: list, todo: list[int]) -> list[list[list[int]]]:
         """For each unit to decode, the forced segments ``<ek> spun words <sep>`` of its spans,

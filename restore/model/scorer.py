@@ -93,3 +93,13 @@ class CandidateScorer:
             opt.step()
         r = lambda t: [round(float(v), 6) for v in t]  # noqa: E731
         return cls(r(mean), r(std), [r(row) for row in w1.detach()], r(b1.detach()), r(w2.detach()), round(float(b2.detach()), 6))
+
+
+def confidences(scorer: CandidateScorer | None, rows) -> list[float]:
+    """Each feature row's confidence: ``scorer``'s on the first features it reads, or without a
+    scorer tag doubt × the candidate's probability in the tables (``exp`` of the first two)."""
+    if len(rows) == 0:
+        return []
+    if scorer is not None:
+        return scorer.many(np.asarray(rows, dtype=np.float64)[:, : len(scorer.mean)])
+    return [math.exp(r[0] + r[1]) for r in rows]
