@@ -73,9 +73,10 @@ def run_system(name: str, suites: list[SuitePayload], progress: bool = True) -> 
             "words_per_s": words / seconds if seconds > 0 else None,
         }
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
-    if callable(getattr(system, "close", None)):
-        system.close()  # its worker processes end, so their peak is counted below
-    workers_peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest ended child's
+    workers_peak_kb = 0
+    if getattr(system, "workers", 0):
+        system.close()  # its worker processes end, so their peak is counted
+        workers_peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest ended child's
     for suite, texts, wants_considered in suites:
         run = runs[suite]
         again: list[str] = []

@@ -89,6 +89,11 @@ class Seq2SeqSystem:
     def restore(self, texts: list[str]) -> list[str]:
         return self.restorer.fix(texts, progress=False)
 
+    @property
+    def workers(self) -> int:
+        """The editor's feature worker processes (0: none)."""
+        return getattr(self.restorer.editor, "workers", 0)
+
     def close(self) -> None:
         """End the editor's feature workers (a later call starts them again)."""
         close = getattr(self.restorer.editor, "close", None)

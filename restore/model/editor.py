@@ -634,18 +634,17 @@ class Seq2SeqEditor:
                 span[words] = max(score, span.get(words, -math.inf))
         return found
 
-    def _candidate_edits(self, units, views, nbest: list[dict], floor: float = 0.0,
-                         focus: list[list[bool] | None] | None = None) -> list[list[CandidateEdit]]:
-        """For each doubted run of words the candidate tables know (or, with ``nbest``, the
-        decoder proposes replacements of: :meth:`_nbest`), every candidate as an edit with its
-        features (:class:`CandidateFeatures`) and confidence (:meth:`candidate_confidences`),
-        those at ``floor`` or above; with ``focus``, only runs that touch its tokens."""
-        args = (units, views, self.candidate_keep_threshold, nbest if self.nbest else None, self.feature_skip(), focus)
-        pool = self._feature_pool(len(units))
-        if pool is not None:
-            found = pool.rows(*args, self.candidate_scorer, floor)
-        else:
-            found = keep_confident(self.features.rows(*args[:4], skip=args[4], focus=focus), self.candidate_scorer, floor)
+    def _feature_args(self, units, views, nbest: list[dict], focus) -> tuple:
+        """The arguments of :meth:`CandidateFeatures.rows` (and of the feature workers') for
+        ``units``: every doubted run of words the candidate tables know (or, with ``nbest``, the
+        decoder proposes replacements of: :meth:`_nbest`); with ``focus``, only runs that touch
+        its tokens."""
+        return units, views, self.candidate_keep_threshold, nbest if self.nbest else None, self.feature_skip(), focus
+
+    def _candidate_edits(self, units, views, found: list[tuple]) -> list[list[CandidateEdit]]:
+        """Per unit, its candidates as edits (:class:`CandidateEdit`) from ``found``: feature
+        rows (:class:`CandidateFeatures`) with their confidence appended
+        (:func:`restore.model.feature_pool.keep_confident`), in unit order."""
         results: list[list[CandidateEdit]] = [[] for _ in units]
         generated = CANDIDATE_FEATURES.index("generated")
         for i, a, z, replacement, source, doubt, features, confidence in found:
@@ -680,15 +679,27 @@ class Seq2SeqEditor:
         scored candidate (:class:`CandidateEdit`) at confidence ``floor`` or above, before any
         choice between them (with ``focus``, as :meth:`proposals`)."""
         tagged: list = [None] * len(units)
+        pool = self._feature_pool(len(units)) if self.candidates is not None else None
+        started = []  # with feature workers: (unit indices, the rows' waiting function) per batch
         for idx, encoded in self._batches(units):
             masks = None if protected is None else [protected[j] for j in idx]
-            for j, answer in zip(idx, self._tag_batch([units[j] for j in idx], masks, encoded)):
+            batch = self._tag_batch([units[j] for j in idx], masks, encoded)
+            for j, answer in zip(idx, batch):
                 tagged[j] = answer
+            if pool is not None:  # its candidates are scored while the next batch is tagged
+                started.append((idx, pool.submit(*self._feature_args([units[j] for j in idx], [b[0] for b in batch],
+                                                                      [b[2] for b in batch],
+                                                                      None if focus is None else [focus[j] for j in idx]),
+                                                  self.candidate_scorer, floor)))
         views, generated, nbest = (list(column) for column in zip(*tagged)) if units else ([], [], [])
         if self.candidates is None:
             return [(g, []) for g in generated]
-        # every unit of the call at once: the feature workers (if any) share them out
-        return list(zip(generated, self._candidate_edits(units, views, nbest, floor, focus)))
+        if pool is None:
+            args = self._feature_args(units, views, nbest, focus)
+            found = keep_confident(self.features.rows(*args[:4], skip=args[4], focus=args[5]), self.candidate_scorer, floor)
+        else:
+            found = [(idx[row[0]], *row[1:]) for idx, rows in started for row in rows()]
+        return list(zip(generated, self._candidate_edits(units, views, found)))
 
     @property
     def workers(self) -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable
 
 from restore.model.scorer import confidences
 
@@ -96,15 +97,26 @@ class FeaturePool:
              skip: frozenset[str], focus: list | None, scorer, floor: float) -> list[tuple]:
         """What :func:`keep_confident` keeps of ``features.rows(units, views, ...)``, computed by
         the workers, in the same order (unit by unit)."""
+        return self.submit(units, views, keep_bar, nbest, skip, focus, scorer, floor)()
+
+    def submit(self, units: list[str], views: list, keep_bar: float, nbest: list[dict] | None,
+               skip: frozenset[str], focus: list | None, scorer, floor: float) -> Callable[[], list[tuple]]:
+        """:meth:`rows` started in the workers without waiting for them (this process can tag the
+        next batch meanwhile): returns the function that waits and gives the rows."""
         groups = split([sum(v.free) for v in views], self.workers)
         pick = lambda seq, g: None if seq is None else [seq[i] for i in g]  # noqa: E731
-        jobs = [([units[i] for i in g], [views[i] for i in g], keep_bar, pick(nbest, g), skip, pick(focus, g),
-                 self.features.compose_words, scorer, floor) for g in groups]
-        by_unit: list[list[tuple]] = [[] for _ in units]
-        for g, found in zip(groups, self._pool.map(_score, jobs, chunksize=1)):
-            for row in found:
-                by_unit[g[row[0]]].append((g[row[0]], *row[1:]))
-        return [row for rows in by_unit for row in rows]
+        started = [self._pool.apply_async(_score, ((
+            [units[i] for i in g], [views[i] for i in g], keep_bar, pick(nbest, g), skip, pick(focus, g),
+            self.features.compose_words, scorer, floor),)) for g in groups]
+
+        def result() -> list[tuple]:
+            by_unit: list[list[tuple]] = [[] for _ in units]
+            for g, job in zip(groups, started):
+                for row in job.get():
+                    by_unit[g[row[0]]].append((g[row[0]], *row[1:]))
+            return [row for rows in by_unit for row in rows]
+
+        return result
 
     def close(self) -> None:
         """Stop the workers (idempotent)."""
