@@ -277,6 +277,7 @@ def score_grid(model_dir: str, spun: list[str], clean: list[str], unspun: list[b
         model_dir, keep_threshold=KEEP_THRESHOLDS[0], min_confidence=0.0,
         candidate_keep_threshold=max(CANDIDATE_KEEP_THRESHOLDS), candidate_scorer=None,
         nbest=nbest, nbest_max_words=nbest_max_words, compose_words=compose_words,
+        workers="auto",  # candidates scored on every core (the same rows)
     )
     editor.skipped_features = frozenset(skip_features)
     scorer = None
