@@ -136,3 +136,28 @@ def test_from_pretrained_refuses_bad_settings_before_loading(tmp_path: Path) -> 
         Restorer.from_pretrained(str(missing), workers=1)
     with pytest.raises(ValueError, match="later_rounds"):
         Restorer.from_pretrained(str(missing), later_rounds="all")
+
+
+@needs_fork
+def test_a_killed_worker_costs_time_not_results(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    editor = _with_toy_candidates(model, None, decoys=True)
+    units = (SENTENCES * 3)[: max(MIN_UNITS, 20)]
+    alone = editor.propose_all(units, floor=0.01)
+    editor.workers = 2
+    try:
+        assert editor.propose_all(units, floor=0.01) == alone
+        pool = editor._pool
+        for pid in list(pool._pool._processes):
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        assert editor.propose_all(units, floor=0.01) == alone  # scored here instead
+        assert editor.propose_all(units, floor=0.01) == alone  # new workers
+        assert editor._pool is not pool and not editor._pool.broken
+    finally:
+        editor.workers = 0

@@ -723,7 +723,7 @@ class Seq2SeqEditor:
         if not self._workers or n_units < MIN_UNITS or self.features is None:
             return None
         with self._pool_lock:
-            if self._pool is None or self._pool.features is not self.features:
+            if self._pool is None or self._pool.features is not self.features or self._pool.broken:
                 self.close()
                 self._pool = FeaturePool(self.features, self._workers)
                 self._pool_closer = weakref.finalize(self, self._pool.close)

@@ -11,7 +11,8 @@ sends back only the candidates at the confidence floor or above.
 Forking needs the ``fork`` start method (Linux and most Unixes; :func:`can_fork`); the workers
 never touch the encoder, torch or the tokenizer, whose threads a fork does not copy.  The pool
 is made on first use and ends with the editor (or :meth:`FeaturePool.close`, or the
-interpreter's exit).
+interpreter's exit).  Should a worker die (killed, out of memory), its share is scored in this
+process instead, the same, and the editor starts new workers for its next call.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from restore.model.scorer import confidences
 
@@ -91,7 +94,9 @@ class FeaturePool:
         if not can_fork():
             raise RuntimeError("a feature pool forks its workers, and this platform cannot fork")
         self.features, self.workers = features, workers
-        self._pool = multiprocessing.get_context("fork").Pool(workers, initializer=_start, initargs=(features,))
+        self.broken = False  # a worker died (killed, out of memory): the editor starts new ones
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_start, initargs=(features,))
 
     def rows(self, units: list[str], views: list, keep_bar: float, nbest: list[dict] | None,
              skip: frozenset[str], focus: list | None, scorer, floor: float) -> list[tuple]:
@@ -105,14 +110,24 @@ class FeaturePool:
         next batch meanwhile): returns the function that waits and gives the rows."""
         groups = split([sum(v.free) for v in views], self.workers)
         pick = lambda seq, g: None if seq is None else [seq[i] for i in g]  # noqa: E731
-        started = [self._pool.apply_async(_score, ((
-            [units[i] for i in g], [views[i] for i in g], keep_bar, pick(nbest, g), skip, pick(focus, g),
-            self.features.compose_words, scorer, floor),)) for g in groups]
+        jobs = [([units[i] for i in g], [views[i] for i in g], keep_bar, pick(nbest, g), skip, pick(focus, g),
+                 self.features.compose_words, scorer, floor) for g in groups]
+        try:
+            started = [self._pool.submit(_score, job) for job in jobs]
+        except BrokenProcessPool:
+            self.broken, started = True, [None] * len(jobs)
 
         def result() -> list[tuple]:
             by_unit: list[list[tuple]] = [[] for _ in units]
-            for g, job in zip(groups, started):
-                for row in job.get():
+            for g, job, future in zip(groups, jobs, started):
+                try:
+                    found = future.result() if future is not None else None
+                except BrokenProcessPool:
+                    self.broken, found = True, None
+                if found is None:  # the workers are gone: this share is scored here, the same
+                    self.features.compose_words = job[6]
+                    found = keep_confident(self.features.rows(*job[:4], skip=job[4], focus=job[5]), scorer, floor)
+                for row in found:
                     by_unit[g[row[0]]].append((g[row[0]], *row[1:]))
             return [row for rows in by_unit for row in rows]
 
@@ -121,6 +136,5 @@ class FeaturePool:
     def close(self) -> None:
         """Stop the workers (idempotent)."""
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
