@@ -64,7 +64,10 @@ def test_workers_score_exactly_what_this_process_scores(tiny_model_dir: Path, tm
 
 
 def test_workers_setting_is_checked(tiny_model_dir: Path) -> None:
+    import gc
+
     restorer = Restorer.from_pretrained(str(tiny_model_dir), workers=0)
+    assert gc.get_freeze_count() > 0  # the loaded model is out of the cyclic collector's way
     editor = restorer.editor
     assert editor.workers == 0
     for bad in (1, -1, 2.5, True, "many"):
