@@ -3,8 +3,9 @@
 Each system runs in its own spawned process (:func:`run_isolated`), so its memory is its own:
 ``peak_rss_mb`` is that process's ``resource.getrusage(RUSAGE_SELF).ru_maxrss``, the kernel's
 exact high-water mark of resident memory; ``workers_peak_rss_mb`` the largest of its worker
-processes' (a system's ``close()`` ends them first; forked, they share the model's pages with it).  It counts everything the process holds — the
-interpreter, imports, the model, torch's allocations (which ``tracemalloc`` cannot see) — so
+processes' (a system's ``close()`` ends them first; forked, they share the model's pages with
+it).  It counts everything the process holds — the interpreter, imports, the model, torch's
+allocations (which ``tracemalloc`` cannot see) — so
 compare it against ``rss_loaded_mb`` (resident memory just after the system loaded) and the
 identity system (the floor).  Throughput is the source words (whitespace-separated) of a suite
 over the wall time of the ``restore`` calls on it; loading and one warm-up call on the first

@@ -189,13 +189,13 @@ class Restorer:
         incompatible files, a device that is not there), each with a one-line message.
         """
         from restore.model import ENCODERS
+        from restore.model.feature_pool import check_workers
 
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
         if later_rounds not in LATER_ROUNDS:
             raise ValueError(f"later_rounds must be one of {', '.join(LATER_ROUNDS)}, got {later_rounds!r}")
-        if workers != "auto" and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 0 or workers == 1):
-            raise ValueError(f"workers must be 0 (none), a whole number of at least 2, or 'auto', got {workers!r}")
+        check_workers(workers)  # before loading: a bad setting fails fast
         location = _model_location(path_or_hub_id)
         _check_device(device)
         from restore.model.editor import Seq2SeqEditor
@@ -453,13 +453,8 @@ def compose(source: str, first: Sequence[Edit], second: Sequence[Edit]) -> list[
 
     made = apply_edits(source, first)
     # (start, end) of each edit of ``first`` in the made text, and the shift after it
-    placed: list[tuple[int, int]] = []
-    shifts: list[int] = []
-    delta = 0
-    for e in first:
-        placed.append((e.start + delta, e.start + delta + len(e.after)))
-        delta += len(e.after) - (e.end - e.start)
-        shifts.append(delta)
+    placed = _placed(first)
+    shifts = [end - e.end for (_, end), e in zip(placed, first)]
 
     def to_source(pos: int) -> int:
         """``pos`` of the made text, outside every edit of ``first``, in the source."""

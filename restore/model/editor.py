@@ -46,7 +46,7 @@ from restore.candidates.trigram import CmuTrigramLM
 from restore.candidates.viterbi import Decoder
 from restore.edits import Edit, edit_kind
 from restore.model import DTYPES, ENCODERS
-from restore.model.feature_pool import MIN_UNITS, FeaturePool, auto_workers, can_fork, keep_confident
+from restore.model.feature_pool import MIN_UNITS, FeaturePool, check_workers, score
 from restore.model.encoding import SubwordEncoder, first_subwords, length_batches, subword_span_ids, subword_to_token
 from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, free_tokens, spans_from_tags
 from restore.model.gates import gated, gated_document
@@ -695,8 +695,7 @@ class Seq2SeqEditor:
         if self.candidates is None:
             return [(g, []) for g in generated]
         if pool is None:
-            args = self._feature_args(units, views, nbest, focus)
-            found = keep_confident(self.features.rows(*args[:4], skip=args[4], focus=args[5]), self.candidate_scorer, floor)
+            found = score(self.features, *self._feature_args(units, views, nbest, focus), self.candidate_scorer, floor)
         else:
             found = [(idx[row[0]], *row[1:]) for idx, rows in started for row in rows()]
         return list(zip(generated, self._candidate_edits(units, views, found)))
@@ -709,12 +708,7 @@ class Seq2SeqEditor:
 
     @workers.setter
     def workers(self, value: int | str) -> None:
-        if value == "auto":
-            value = auto_workers()
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value == 1:
-            raise ValueError(f"workers must be 0 (none), a whole number of at least 2, or 'auto', got {value!r}")
-        if value and not can_fork():
-            raise ValueError("feature workers are forked processes, and this platform cannot fork: use workers=0")
+        value = check_workers(value)
         self.close()
         self._workers = value
 

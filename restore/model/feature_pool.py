@@ -45,6 +45,18 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def check_workers(value: int | str) -> int:
+    """``workers`` as a number of processes: ``"auto"`` (:func:`auto_workers`), 0 (none) or 2 or
+    more; anything else, or workers where this platform cannot fork, is a ValueError."""
+    if value == "auto":
+        return auto_workers()
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value == 1:
+        raise ValueError(f"workers must be 0 (none), a whole number of at least 2, or 'auto', got {value!r}")
+    if value and not can_fork():
+        raise ValueError("feature workers are forked processes, and this platform cannot fork: use workers=0")
+    return value
+
+
 def auto_workers() -> int:
     """How many feature workers ``workers="auto"`` means here: one per usable core (at most 4)
     where there are two or more and processes can be forked, else 0 (score in this process)."""
@@ -57,13 +69,18 @@ def _start(features) -> None:
     _features = features
 
 
-def _score(job: tuple) -> list[tuple]:
-    """In a worker: the feature rows of one share of a call's units, each with its confidence,
-    those at ``floor`` or above."""
-    units, views, keep_bar, nbest, skip, focus, compose_words, scorer, floor = job
+def _score(compose_words: int, *job) -> list[tuple]:
+    """In a worker: :func:`score` of one share of a call's units with the features it inherited
+    (told the editor's ``compose_words`` of the moment)."""
     _features.compose_words = compose_words
-    rows = _features.rows(units, views, keep_bar, nbest, skip=skip, focus=focus)
-    return keep_confident(rows, scorer, floor)
+    return score(_features, *job)
+
+
+def score(features, units: list[str], views: list, keep_bar: float, nbest: list[dict] | None,
+          skip: frozenset[str], focus: list | None, scorer, floor: float) -> list[tuple]:
+    """The feature rows of ``units`` (:meth:`CandidateFeatures.rows`), each with its confidence
+    appended, those at ``floor`` or above (:func:`keep_confident`)."""
+    return keep_confident(features.rows(units, views, keep_bar, nbest, skip=skip, focus=focus), scorer, floor)
 
 
 def keep_confident(rows: list[tuple], scorer, floor: float) -> list[tuple]:
@@ -98,22 +115,17 @@ class FeaturePool:
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                          initializer=_start, initargs=(features,))
 
-    def rows(self, units: list[str], views: list, keep_bar: float, nbest: list[dict] | None,
-             skip: frozenset[str], focus: list | None, scorer, floor: float) -> list[tuple]:
-        """What :func:`keep_confident` keeps of ``features.rows(units, views, ...)``, computed by
-        the workers, in the same order (unit by unit)."""
-        return self.submit(units, views, keep_bar, nbest, skip, focus, scorer, floor)()
-
     def submit(self, units: list[str], views: list, keep_bar: float, nbest: list[dict] | None,
                skip: frozenset[str], focus: list | None, scorer, floor: float) -> Callable[[], list[tuple]]:
-        """:meth:`rows` started in the workers without waiting for them (this process can tag the
-        next batch meanwhile): returns the function that waits and gives the rows."""
+        """:func:`score` of ``units`` with ``features``, started in the workers without waiting for
+        them (this process can tag the next batch meanwhile): returns the function that waits and
+        gives the rows, in the same order (unit by unit)."""
         groups = split([sum(v.free) for v in views], self.workers)
         pick = lambda seq, g: None if seq is None else [seq[i] for i in g]  # noqa: E731
         jobs = [([units[i] for i in g], [views[i] for i in g], keep_bar, pick(nbest, g), skip, pick(focus, g),
-                 self.features.compose_words, scorer, floor) for g in groups]
+                 scorer, floor) for g in groups]
         try:
-            started = [self._pool.submit(_score, job) for job in jobs]
+            started = [self._pool.submit(_score, self.features.compose_words, *job) for job in jobs]
         except BrokenProcessPool:
             self.broken, started = True, [None] * len(jobs)
 
@@ -125,8 +137,7 @@ class FeaturePool:
                 except BrokenProcessPool:
                     self.broken, found = True, None
                 if found is None:  # the workers are gone: this share is scored here, the same
-                    self.features.compose_words = job[6]
-                    found = keep_confident(self.features.rows(*job[:4], skip=job[4], focus=job[5]), scorer, floor)
+                    found = score(self.features, *job)
                 for row in found:
                     by_unit[g[row[0]]].append((g[row[0]], *row[1:]))
             return [row for rows in by_unit for row in rows]

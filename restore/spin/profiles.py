@@ -107,7 +107,8 @@ PROFILES: dict[str, Profile] = {
                 "Distributional neighbours: word2vec trained on the shared corpora's train split "
                 "(training.word_vectors), for words no thesaurus lists as synonyms "
                 "(``regarding``/``about``).  Loose (antonyms and co-hyponyms too): a source of "
-                "candidates for the scorer to judge, too loose to spin training text with."
+                "candidates for the scorer to judge; in a training mixture only as a small share "
+                "(``make_pairs --profile_mix``), to teach the tagger to doubt a word that does not fit."
             ),
             tables=(TableUse("vectors", 1.0),),
             rate=0.3,
