@@ -26,7 +26,7 @@ from typing import BinaryIO, NoReturn, Sequence
 
 from restore.edits import Edit, shift
 from restore.model import DTYPES, ENCODERS
-from restore.restorer import DEFAULT_ROUNDS
+from restore.restorer import DEFAULT_LATER_ROUNDS, DEFAULT_ROUNDS, LATER_ROUNDS
 from restore.streams import DEFAULT_MAX_BYTES, AtomicOutput, InputError, read_blocks
 
 EXIT_INPUT = 1
@@ -89,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--rounds", type=_positive, default=DEFAULT_ROUNDS, metavar="N",
                        help=f"restore what a round wrote again, up to N rounds (default {DEFAULT_ROUNDS}); 1: one pass, "
                             "about twice the words/s on spun text, but restoring its output again changes some")
+        p.add_argument("--later-rounds", choices=LATER_ROUNDS, default=DEFAULT_LATER_ROUNDS,
+                       help=f"what a later round reads again: sparse (default {DEFAULT_LATER_ROUNDS}) is near the "
+                            "last edits of units with at most two; near: of every changed unit (about 1.4 times the "
+                            "time on densely spun text, and a second pass changes less); whole: all of a changed unit")
 
     def workers_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--workers", type=_workers, default="auto", metavar="N",
@@ -261,7 +265,7 @@ def _fix_corpus(args: argparse.Namespace) -> int:
             args.input, args.output, text_field=args.text_field, fmt=args.format, split=args.split,
             shard_size=args.shard_size, jobs=args.jobs, engine=args.engine, model=args.model, device=args.device,
             dtype=args.dtype, threads=args.threads, progress=False if args.no_progress else None,
-            ray_address=args.ray_address, encoder=args.encoder, rounds=args.rounds,
+            ray_address=args.ray_address, encoder=args.encoder, rounds=args.rounds, later_rounds=args.later_rounds,
         )
     except (ModelNotFoundError, ModelLoadError) as e:
         raise CLIError(str(e), EXIT_MODEL) from None
@@ -301,7 +305,8 @@ def _load_restorer(args: argparse.Namespace):
         # only fix and explain take --workers: detect reads short texts, and serve's
         # requests run on a thread of their own, where no worker process is forked
         return Restorer.from_pretrained(args.model, device=args.device, dtype=args.dtype, encoder=args.encoder,
-                                        rounds=getattr(args, "rounds", DEFAULT_ROUNDS), workers=getattr(args, "workers", 0))
+                                        rounds=getattr(args, "rounds", DEFAULT_ROUNDS), workers=getattr(args, "workers", 0),
+                                        later_rounds=getattr(args, "later_rounds", DEFAULT_LATER_ROUNDS))
     except (ModelNotFoundError, ModelLoadError) as e:
         raise CLIError(str(e), EXIT_MODEL) from None
     except (OSError, ValueError, RuntimeError, ImportError) as e:

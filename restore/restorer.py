@@ -9,10 +9,13 @@ A restorer restores what it wrote again, until a round changes nothing or it has
 (``close to`` → ``roughly``, then ``roughly`` → ``around``), and without a second round
 restoring restored text would change them.  A unit the editor has answered is not asked
 again (its answer is kept by its text), so a later round costs only the units an edit
-changed, and in those (``later_rounds="near"``, the default) an editor that takes a ``focus``
-looks only near the edits: on densely spun text two rounds take about 1.7 times as long as
-one, on clean text almost no longer.  ``rounds=1`` gives up that second look: spin removed
-stays within two points, but restoring its output again changes about a tenth of spun units.
+changed, and in those an editor that takes a ``focus`` looks only near the edits; by default
+(``later_rounds="sparse"``) only in units the last round changed in at most two places, where a
+second look pays (part of a multi-word phrase undone): on densely spun text two rounds then
+take about 1.2 times as long as one (1.7 with ``near``: every changed unit), on clean text
+almost no longer.  ``rounds=1`` gives up the second look: spin removed stays within two
+points, but restoring its output again changes about a tenth of spun units (``sparse``: about
+a twentieth; ``near``: almost none).
 What the input protects stays protected in every round, whatever context an edit gives it
 (:func:`protected_spans`, carried along each round's edits).
 
@@ -59,11 +62,16 @@ PROGRESS_MIN_UNITS = 64  # below this many units no progress bar is shown
 _CHUNK_UNITS = 128  # units per call to the editor (the editor batches inside a call)
 _LINE_BREAKS = frozenset("\r\n\x0b\x0c\x85\u2028\u2029")
 DEFAULT_ROUNDS = 2  # restoring rounds, the first on the input, each next on what the last wrote
-LATER_ROUNDS = ("near", "whole")
+LATER_ROUNDS = ("sparse", "near", "whole")
 """What a later round looks at again in a unit that an edit changed: only the spans within
-:data:`NEAR_TOKENS` tokens of the last round's edits (``near``, the default; an editor that
-takes ``focus`` proposes nothing elsewhere), or the whole unit (``whole``, the reference)."""
+:data:`NEAR_TOKENS` tokens of the last round's edits (``near``; an editor that takes ``focus``
+proposes nothing elsewhere), and that only in units where the last round made at most
+:data:`SPARSE_EDITS` edits (``sparse``, the default), or the whole unit (``whole``, the
+reference).  A second look pays where a round undid part of a multi-word phrase; in a densely
+spun unit it costs as much as the first for about one more edit in a hundred."""
 NEAR_TOKENS = 2  # a later round's reach around each edit, in tokens (a trigram's context)
+SPARSE_EDITS = 2  # ``sparse`` later rounds: the most edits the last round made in a unit read again
+DEFAULT_LATER_ROUNDS = "sparse"
 HUB_TIMEOUT_S = 5.0  # seconds to wait for the Hugging Face Hub before calling it unreachable
 _SURROGATES = {c: "\ufffd" for c in range(0xD800, 0xE000)}  # what an editor sees for a lone surrogate
 
@@ -137,7 +145,7 @@ class Restorer:
     round reads again in a changed unit (:data:`LATER_ROUNDS`).
     """
 
-    def __init__(self, editor: Editor, rounds: int = DEFAULT_ROUNDS, later_rounds: str = "near") -> None:
+    def __init__(self, editor: Editor, rounds: int = DEFAULT_ROUNDS, later_rounds: str = DEFAULT_LATER_ROUNDS) -> None:
         if not callable(getattr(editor, "propose", None)) or not isinstance(
             getattr(editor, "max_words", None), int
         ):
@@ -157,7 +165,7 @@ class Restorer:
     def from_pretrained(
         cls, path_or_hub_id: str | Path | None = None, device: str = "cpu", batch_size: int = 32,
         dtype: str = "auto", rounds: int = DEFAULT_ROUNDS, encoder: str = "auto", threads: int | None = None,
-        workers: int | str = "auto", later_rounds: str = "near",
+        workers: int | str = "auto", later_rounds: str = DEFAULT_LATER_ROUNDS,
     ) -> "Restorer":
         """Load the seq2seq editor from a model folder or a Hugging Face Hub id.
 
@@ -278,15 +286,17 @@ class Restorer:
         focus: dict[int, list[tuple[int, int]]] = {}  # where the last round's edits lie in what it wrote
         todo = list(range(len(texts)))
         for round_number in range(self.rounds):
+            # the first round notes what the input protects (as protected_spans(texts[i]) would say)
+            protected = [[] if round_number == 0 and self.rounds > 1 else None for _ in todo]
             changes = self._round([current[i] for i in todo], answers, progress, [frozen.get(i) for i in todo],
-                                  [focus.get(i) for i in todo])
+                                  [focus.get(i) for i in todo], protected)
             todo_next = []
-            for i, change in zip(todo, changes):
+            for k, (i, change) in enumerate(zip(todo, changes)):
                 if change:
                     if round_number + 1 < self.rounds:
-                        spans = frozen[i] if i in frozen else protected_spans(texts[i])
+                        spans = frozen[i] if i in frozen else protected[k]
                         frozen[i] = _carry_spans(spans, change)
-                        if self.later_rounds == "near":
+                        if self.later_rounds != "whole":
                             focus[i] = _placed(change)
                     edits[i] = compose(texts[i], edits[i], change)
                     current[i] = apply_edits(current[i], change)
@@ -298,17 +308,21 @@ class Restorer:
 
     def _round(self, texts: list[str], answers: dict, progress: bool | None,
                frozen: list[list[tuple[int, int]] | None] | None = None,
-               focus: list[list[tuple[int, int]] | None] | None = None) -> list[list[Edit]]:
+               focus: list[list[tuple[int, int]] | None] | None = None,
+               protected: list[list[tuple[int, int]] | None] | None = None) -> list[list[Edit]]:
         """One restoring round: the safe edits for each of ``texts``.  ``answers`` holds the
         editor's answer for each unit already asked about (by its text, protection and focus)
         and gets the new ones; ``progress`` as for :meth:`explain`; ``frozen[i]``: character
         spans of ``texts[i]`` that stay protected whatever their context (see :meth:`_jobs`);
-        ``focus[i]``: where the last round's edits lie in ``texts[i]`` (None: look everywhere).
+        ``focus[i]``: where the last round's edits lie in ``texts[i]`` (None: look everywhere);
+        ``protected[i]``, a list, gets what ``texts[i]`` protects (:func:`protected_spans`).
         A unit with tokens near ``focus`` is asked with them as its ``focus`` by an editor
         whose ``proposals`` takes one; a unit without is asked as it was before."""
         frozen = frozen or [None] * len(texts)
         focus = focus or [None] * len(texts)
-        jobs = [job for i, t in enumerate(texts) for job in self._jobs(i, t, frozen[i], focus[i])]
+        most = SPARSE_EDITS if self.later_rounds == "sparse" else None
+        protected = protected or [None] * len(texts)
+        jobs = [job for i, t in enumerate(texts) for job in self._jobs(i, t, frozen[i], focus[i], most, protected[i])]
         by_text = callable(getattr(self.editor, "proposals", None)) and callable(
             getattr(self.editor, "choose_document", None)
         )
@@ -346,15 +360,21 @@ class Restorer:
         return changes
 
     def _jobs(self, text_index: int, text: str, frozen: list[tuple[int, int]] | None = None,
-              focus: list[tuple[int, int]] | None = None) -> list[_Job]:
+              focus: list[tuple[int, int]] | None = None, most_edits: int | None = None,
+              protected: list[tuple[int, int]] | None = None) -> list[_Job]:
         """The units of ``text`` that hold at least one word the editor may change.  A token is
         protected as :func:`restore.text.protected_mask` says or where it overlaps one of the
         sorted character spans ``frozen`` (what an earlier round's input protected).  With
         ``focus`` (sorted character spans: the last round's edits), a unit that has tokens
-        within :data:`NEAR_TOKENS` of one gets them as its ``near`` mask."""
+        within :data:`NEAR_TOKENS` of one gets them as its ``near`` mask, and with ``most_edits``
+        a unit holding more than that many of them is left out.  ``protected`` (a list) gets
+        the character spans of the tokens :func:`restore.text.protected_mask` protects, in order."""
         jobs: list[_Job] = []
+        focus_starts = [a for a, _ in focus] if focus and most_edits is not None else None
         for para in segment(text, self.editor.max_words):
             mask = protected_mask(text[para.start : para.end], list(para.tokens))
+            if protected is not None:
+                protected.extend((para.start + t.start, para.start + t.end) for t, m in zip(para.tokens, mask) if m)
             if frozen:
                 mask = [m or _overlaps(frozen, para.start + t.start, para.start + t.end) for t, m in zip(para.tokens, mask)]
             starts = [t.start for t in para.tokens]
@@ -364,6 +384,9 @@ class Restorer:
                 hi = bisect.bisect_left(starts, unit.end - para.start)
                 if all(mask[lo:hi]):
                     continue
+                if focus_starts is not None and (bisect.bisect_right(focus_starts, unit.end)
+                                                 - bisect.bisect_left(focus_starts, unit.start)) > most_edits:
+                    continue  # densely edited: not read again
                 spans = [(t.start - offset, t.end - offset) for t in para.tokens[lo:hi]]
                 near = _near(focus, [(para.start + t.start, para.start + t.end) for t in para.tokens[lo:hi]]) if focus else None
                 jobs.append(_Job(text_index, unit.start, text[unit.start : unit.end], spans, mask[lo:hi], near))

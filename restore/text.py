@@ -33,6 +33,7 @@ _AGES = frozenset("year years month months week weeks day days".split())
 _RANGE_WORDS = frozenset(["to", "or", "and", "-", "–", "—"])
 _SENTENCE_OPENERS = frozenset(".!?:;\"“‘'([{—–")
 _DOUBLE_QUOTES = {"“": "”", "„": "“", "«": "»", "»": "«", '"': '"', "‘": "’"}
+_QUOTE_MARK = regex.compile("[" + regex.escape("'" + "".join(_DOUBLE_QUOTES)) + "]")  # a mark that may open one
 _INLINE_CODE = regex.compile(r"`[^`\r\n]+`")
 _FENCE = regex.compile(r"[ \t]*(?:```|~~~)")
 _CODE_KEYWORDS = (
@@ -86,6 +87,10 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     i, n = 0, len(text)
     while i < n:
+        mark = _QUOTE_MARK.search(text, i)  # no other character opens a quotation
+        if mark is None:
+            break
+        i = mark.start()
         ch = text[i]
         if ch == "'":
             end = _single_quotation_end(text, i)

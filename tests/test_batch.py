@@ -160,6 +160,18 @@ def test_rounds_reach_the_workers_and_the_manifest(tmp_path: Path, tiny_model_di
         fix_corpus(src, tmp_path / "other", model=str(tiny_model_dir), rounds=0, progress=False)
 
 
+def test_later_rounds_reach_the_workers_and_the_manifest(tmp_path: Path, tiny_model_dir: Path) -> None:
+    assert ModelSpec(str(tiny_model_dir), threads=1, later_rounds="near").load().later_rounds == "near"
+    src = write_jsonl(tmp_path / "in.jsonl", records(4))
+    out = tmp_path / "out"
+    fix_corpus(src, out, model=str(tiny_model_dir), shard_size=2, later_rounds="whole", progress=False)
+    assert json.loads((out / "manifest.json").read_text())["job"]["later_rounds"] == "whole"
+    with pytest.raises(CorpusError, match="another job .*later_rounds"):  # resumed only with the same setting
+        fix_corpus(src, out, model=str(tiny_model_dir), shard_size=2, progress=False)
+    with pytest.raises(ValueError, match="later_rounds"):
+        fix_corpus(src, tmp_path / "other", model=str(tiny_model_dir), later_rounds="all", progress=False)
+
+
 def test_parquet_and_saved_datasets_keep_their_other_columns(tmp_path: Path, tiny_model_dir: Path, tiny: Restorer) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -47,10 +47,12 @@ def table_model(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     """Make ``Restorer.from_pretrained`` give a restorer with the table editor."""
     loads: list[tuple] = []
 
-    def fake(path_or_hub_id=None, device="cpu", batch_size=32, dtype="auto", encoder="auto", rounds=2, workers="auto"):
+    def fake(path_or_hub_id=None, device="cpu", batch_size=32, dtype="auto", encoder="auto", rounds=2, workers="auto",
+             later_rounds="sparse"):
         loads.append((path_or_hub_id, device, *((dtype,) if dtype != "auto" else ()), *((encoder,) if encoder != "auto" else ()),
-                      *((f"rounds={rounds}",) if rounds != 2 else ()), *((f"workers={workers}",) if workers != "auto" else ())))
-        return Restorer(TableEditor(), rounds)
+                      *((f"rounds={rounds}",) if rounds != 2 else ()), *((f"workers={workers}",) if workers != "auto" else ()),
+                      *((f"later_rounds={later_rounds}",) if later_rounds != "sparse" else ())))
+        return Restorer(TableEditor(), rounds, later_rounds)
 
     monkeypatch.setattr(Restorer, "from_pretrained", staticmethod(fake))
     return loads
@@ -169,6 +171,16 @@ def test_rounds_reach_the_loader_and_zero_is_a_usage_error(command: str, spun_fi
     assert table_model == [(None, "cpu", "rounds=1")]
     with pytest.raises(SystemExit) as raised:
         cli.main([command, str(spun_file), "--rounds", "0"])
+    assert raised.value.code == 2
+
+
+@pytest.mark.parametrize("command", ["fix", "explain"])
+def test_later_rounds_reach_the_loader(command: str, spun_file: Path, table_model: list, capsysbinary) -> None:
+    assert cli.main([command, str(spun_file), "--later-rounds", "near"]) == 0
+    assert cli.main([command, str(spun_file)]) == 0
+    assert table_model == [(None, "cpu", "later_rounds=near"), (None, "cpu")]
+    with pytest.raises(SystemExit) as raised:
+        cli.main([command, str(spun_file), "--later-rounds", "all"])
     assert raised.value.code == 2
 
 

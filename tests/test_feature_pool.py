@@ -133,6 +133,29 @@ def test_a_later_round_asks_only_about_the_words_near_the_last_edits() -> None:
         Restorer(editor, later_rounds="some")
 
 
+def test_sparse_later_rounds_leave_densely_edited_units_alone() -> None:
+    asked: list[str] = []
+
+    class Focused(TableEditor):
+        def proposals(self, units, protected=None, focus=None):
+            asked.extend(units)
+            return self.propose(units, protected)
+
+        def choose_document(self, units_edits):
+            return units_edits
+
+    # one sentence a unit: the first gets three edits, the second one
+    text = "The famous hall had a large door and a small gate. The famous mill stood by the river."
+    table = {"famous": "noted", "large": "big", "small": "little", "noted": "known"}
+    restored = Restorer(Focused(table, max_words=12), rounds=2).fix(text, progress=False)
+    assert restored == "The noted hall had a big door and a little gate. The known mill stood by the river."
+    assert asked[2:] == ["The noted mill stood by the river."]  # only the sparsely edited unit again
+    asked.clear()
+    near = Restorer(Focused(table, max_words=12), rounds=2, later_rounds="near").fix(text, progress=False)
+    assert near == text.replace("famous", "known").replace("large", "big").replace("small", "little")
+    assert len(asked) == 4
+
+
 def test_from_pretrained_refuses_bad_settings_before_loading(tmp_path: Path) -> None:
     missing = tmp_path / "no-model"
     with pytest.raises(ValueError, match="workers"):

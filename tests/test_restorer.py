@@ -55,6 +55,15 @@ def test_veto_keeps_protected_tokens_and_whitespace_of_clean_text(record: dict) 
         assert e.before.split() == [e.before] and e.after.split() == [e.after]  # one word, no whitespace
 
 
+@pytest.mark.parametrize("record", NEGATIVE + CASES, ids=[r["name"] for r in NEGATIVE + CASES])
+def test_the_first_round_notes_what_protected_spans_protects(record: dict) -> None:
+    """The spans later rounds keep protected are noted while the first round segments the text."""
+    text = record.get("text", record.get("input"))
+    noted: list[tuple[int, int]] = []
+    Restorer(TableEditor(max_words=7))._jobs(0, text, protected=noted)
+    assert noted == protected_spans(text)
+
+
 @pytest.mark.skipif(not SHIPPED, reason="no shipped model at restore/models/default yet")
 @pytest.mark.parametrize("record", NEGATIVE, ids=[r["name"] for r in NEGATIVE])
 def test_shipped_model_leaves_clean_text_unchanged(record: dict) -> None:

@@ -87,6 +87,12 @@ speed that the second round costs, and the spin and stability it brings, in one 
 ``--systems seq2seq seq2seq-1round``."""
 
 
+ABLATION_LATER_ROUNDS: dict[str, str] = {"seq2seq-near": "near"}
+"""The seq2seq model whose later rounds read again near the last round's edits in every changed
+unit (``later_rounds="near"``), not only in units it edited sparsely (the default ``sparse``):
+what the cheaper second look gives up, in one run: ``--systems seq2seq seq2seq-near``."""
+
+
 REFERENCE_PATHS: dict[str, str] = {"seq2seq-torch": "torch"}
 """The seq2seq model with its accelerated parts swapped back for the reference: the network's own
 encoder instead of the int8 ONNX one (``restore.model.onnx_encoder``), later rounds that read the
@@ -105,13 +111,15 @@ def _ablation(name: str) -> Callable[[], System]:
             return Seq2SeqSystem.load(origin=ABLATION_ORIGINS[name], name=name)
         if name in ABLATION_ROUNDS:
             return Seq2SeqSystem.load(rounds=ABLATION_ROUNDS[name], name=name)
+        if name in ABLATION_LATER_ROUNDS:
+            return Seq2SeqSystem.load(later_rounds=ABLATION_LATER_ROUNDS[name], name=name)
         return Seq2SeqSystem.load(sources=ABLATION_SOURCES[name], name=name)
 
     return load
 
 
 ABLATIONS: dict[str, Callable[[], System]] = {
-    name: _ablation(name) for name in (*ABLATION_SOURCES, *ABLATION_ORIGINS, *ABLATION_ROUNDS)
+    name: _ablation(name) for name in (*ABLATION_SOURCES, *ABLATION_ORIGINS, *ABLATION_ROUNDS, *ABLATION_LATER_ROUNDS)
 }
 REFERENCES: dict[str, Callable[[], System]] = {name: _ablation(name) for name in REFERENCE_PATHS}
 SYSTEMS: dict[str, Callable[[], System]] = {**REGISTRY, **ABLATIONS, **REFERENCES}

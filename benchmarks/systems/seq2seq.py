@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from benchmarks.systems import SystemUnavailable
-from restore.restorer import DEFAULT_ROUNDS
+from restore.restorer import DEFAULT_LATER_ROUNDS, DEFAULT_ROUNDS
 from restore.edits import Edit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ class Seq2SeqSystem:
     def load(cls, model_dir: str | os.PathLike | None = None, batch_size: int = 32,
              sources: tuple[str, ...] | None = None, name: str | None = None,
              origin: str | None = None, encoder: str = "auto", rounds: int = DEFAULT_ROUNDS,
-             later_rounds: str = "near", workers: int | str = "auto") -> "Seq2SeqSystem":
+             later_rounds: str = DEFAULT_LATER_ROUNDS, workers: int | str = "auto") -> "Seq2SeqSystem":
         """``sources``: keep only the candidates these spinner profiles' tables list (an
         ablation of the shipped candidate sources; same scorer and settings).  ``origin``:
         ``tables`` keeps the table candidates alone (the decoder's n-best off), ``decoder`` the

@@ -22,7 +22,7 @@ from typing import Iterator
 from restore.batch import formats
 from restore.batch.formats import CorpusError
 from restore.model.feature_pool import usable_cores
-from restore.restorer import DEFAULT_ROUNDS
+from restore.restorer import DEFAULT_LATER_ROUNDS, DEFAULT_ROUNDS, LATER_ROUNDS
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
@@ -43,6 +43,7 @@ class ModelSpec:
     threads: int | None = None  # CPU threads in each worker (int8 encoder, network); None: their defaults
     encoder: str = "auto"
     rounds: int = DEFAULT_ROUNDS
+    later_rounds: str = DEFAULT_LATER_ROUNDS
 
     def load(self):
         """The restorer, its encoder (and network, if loaded) on ``threads`` threads."""
@@ -50,7 +51,8 @@ class ModelSpec:
 
         # the job's own processes use the cores: no feature workers inside each
         return Restorer.from_pretrained(self.path, device=self.device, dtype=self.dtype, encoder=self.encoder,
-                                        threads=self.threads, rounds=self.rounds, workers=0)
+                                        threads=self.threads, rounds=self.rounds, later_rounds=self.later_rounds,
+                                        workers=0)
 
 
 @dataclass
@@ -161,7 +163,7 @@ def fix_corpus(
     split: str | None = None, shard_size: int | None = None, jobs: int = 1, engine: str = "pool",
     model: str | None = None, device: str = "cpu", dtype: str = "auto", threads: int | None = None,
     progress: bool | None = None, ray_address: str | None = None, encoder: str = "auto",
-    rounds: int = DEFAULT_ROUNDS,
+    rounds: int = DEFAULT_ROUNDS, later_rounds: str = DEFAULT_LATER_ROUNDS,
 ) -> Summary:
     """Restore the corpus at ``input`` into shard files in the folder ``output`` (see the
     package docstring); returns the summary, also written to ``output/summary.json``.
@@ -170,8 +172,8 @@ def fix_corpus(
     holds another job, and :class:`restore.ModelNotFoundError` / :class:`restore.ModelLoadError`
     when the model cannot be loaded.  ``shard_size``: records a shard; None: :data:`DEFAULT_SHARD_SIZE`,
     or :data:`TEXT_FILE_SHARD_SIZE` blocks for one text file.  ``progress``: None shows a bar when stderr is a terminal.
-    ``encoder``, ``rounds``: as :meth:`restore.Restorer.from_pretrained` (a job remembers an encoder
-    other than ``auto`` and rounds other than the default, and resumes only with the same).
+    ``encoder``, ``rounds``, ``later_rounds``: as :meth:`restore.Restorer.from_pretrained` (a job
+    remembers settings other than the defaults, and resumes only with the same).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -182,6 +184,8 @@ def fix_corpus(
         raise ValueError(f"jobs and shard_size must be whole numbers of at least 1, got {jobs!r} and {shard_size!r}")
     if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
         raise ValueError(f"rounds must be a whole number of at least 1, got {rounds!r}")
+    if later_rounds not in LATER_ROUNDS:
+        raise ValueError(f"later_rounds must be one of {', '.join(LATER_ROUNDS)}, got {later_rounds!r}")
     if not src.exists():
         raise CorpusError(f"no such file or folder: {src}")
     fmt = fmt or formats.detect_format(src)
@@ -200,14 +204,15 @@ def fix_corpus(
     job = {"input": str(src.resolve()), "fingerprint": formats.fingerprint(src), "format": fmt, "split": split,
            "text_field": text_field, "shard_size": shard_size, "model": model or "default", "dtype": dtype,
            **({"encoder": encoder} if encoder != "auto" else {}),
-           **({"rounds": rounds} if rounds != DEFAULT_ROUNDS else {})}
+           **({"rounds": rounds} if rounds != DEFAULT_ROUNDS else {}),
+           **({"later_rounds": later_rounds} if later_rounds != DEFAULT_LATER_ROUNDS else {})}
     manifest = Manifest(out, job)
     names = [shard_name(i, fmt) for i in range(len(specs))]
     pending = [i for i in range(len(specs)) if not manifest.done(i, names[i])]
     for i in set(map(int, manifest.shards)) - set(range(len(specs))) | set(pending):
         manifest.shards.pop(str(i), None)
     threads = threads or max(1, usable_cores() // jobs)
-    spec_model = ModelSpec(model, device, dtype, threads, encoder, rounds)
+    spec_model = ModelSpec(model, device, dtype, threads, encoder, rounds, later_rounds)
     total = sum(s["count"] for s in specs)
     done_records = total - sum(specs[i]["count"] for i in pending)
     show = progress if progress is not None else (sys.stderr is not None and sys.stderr.isatty())
