@@ -196,10 +196,9 @@ def render_section(result: dict) -> str:
 
 def include_section(markdown: str, section: str) -> str:
     """``markdown`` with its detection section replaced by ``section`` (appended if none)."""
-    if BEGIN in markdown and END in markdown:
-        head, rest = markdown.split(BEGIN, 1)
-        return head + section + rest.split(END, 1)[1]
-    return markdown.rstrip("\n") + "\n\n" + section + "\n"
+    from benchmarks.report import include_section as include
+
+    return include(markdown, section, "detection")
 
 
 def section_for(output: Path) -> str | None:

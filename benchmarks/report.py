@@ -240,6 +240,16 @@ def plot(run: dict, path: Path, suite: str | None = None) -> bool:
     return True
 
 
+def include_section(markdown: str, section: str, name: str) -> str:
+    """``markdown`` with its section ``name`` (from ``<!-- name -->`` to ``<!-- /name -->``, as
+    ``section`` is written) replaced by ``section``; appended if it has none."""
+    begin, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    if begin in markdown and end in markdown:
+        head, rest = markdown.split(begin, 1)
+        return head + section + rest.split(end, 1)[1]
+    return markdown.rstrip("\n") + "\n\n" + section + "\n"
+
+
 def write(run: dict, output: Path) -> list[Path]:
     """Write report.md, report.json, the plot and the seed outputs into ``output``."""
     output.mkdir(parents=True, exist_ok=True)
@@ -253,8 +263,11 @@ def write(run: dict, output: Path) -> list[Path]:
         written.append(path)
     (output / "report.json").write_text(json.dumps(run, indent=1, ensure_ascii=False), encoding="utf-8")
     markdown = render_markdown(run)
-    from benchmarks.detection import include_section, section_for
+    from benchmarks import detection, speed
 
-    detection = section_for(output)  # python -m benchmarks.detection's scores, if it has run
-    (output / "report.md").write_text(include_section(markdown, detection) if detection else markdown, encoding="utf-8")
+    # the scores of python -m benchmarks.detection and benchmarks.speed, where they have run
+    for name, section in (("detection", detection.section_for(output)), ("speed", speed.section_for(output))):
+        if section:
+            markdown = include_section(markdown, section, name)
+    (output / "report.md").write_text(markdown, encoding="utf-8")
     return [output / "report.md", output / "report.json", *written]

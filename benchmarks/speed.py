@@ -16,7 +16,8 @@ workers) in the same run, and the speed-up is the ratio of the best times.
 With more than one round (``--rounds``, default as ``restore.Restorer``), the same editor is
 also timed restoring in one round (``one_round``: the second round's cost).
 Writes ``benchmarks/results/speed.json`` (keeping its ``corpus_job`` entry, which
-``python -m benchmarks.corpus_speed`` measures: a 10 MB file through the corpus job).
+``python -m benchmarks.corpus_speed`` measures: a 10 MB file through the corpus job) and its
+section of ``report.md`` beside it (``benchmarks.run`` keeps that section too).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from restore.restorer import DEFAULT_MODEL_DIR, DEFAULT_ROUNDS, Restorer
 from restore.model import DTYPES, ENCODERS
 
 RESULTS = Path(__file__).resolve().parent / "results"
+SECTION = "speed"  # the report's section (benchmarks.report.include_section)
 
 # Stage name -> (file fragment, function name) of the profiled functions that make it up.
 STAGES = {
@@ -92,6 +94,53 @@ def time_fix(restorer: Restorer, text: str, repeats: int) -> list[float]:
     return timings
 
 
+def render_section(result: dict) -> str:
+    """The report's markdown section for ``speed.json``: the article, its stages and the corpus job."""
+    best = min(result["seconds"])
+    lines = [f"<!-- {SECTION} -->", "## Speed", "",
+             f"`python -m benchmarks.speed` ({result.get('measured', 'undated')}): an article of {result['words']:,} "
+             f"words of the news suite, {result['rounds']} rounds (later: {result.get('later_rounds', '–')}), "
+             f"{result['workers']} feature workers, encoder {result['encoder']}: best **{best:.3f} s** "
+             f"({result['words_per_second_best']:,.0f} words/s) of {len(result['seconds'])} after a warm-up; load "
+             f"{result['load_seconds']} s; peak memory {result['peak_rss_mb']:,.0f} MB."]
+    one, ref = result.get("one_round"), result.get("reference")
+    if one:
+        lines.append(f"One round: {min(one['seconds']):.3f} s ({one['speedup_best']}× as fast; same output: "
+                     f"{'yes' if one['same_output'] else 'no'}).")
+    if ref:
+        lines.append(f"Reference path (encoder {ref['encoder']}, later rounds {ref['later_rounds']}, {ref['workers']} "
+                     f"workers): {min(ref['seconds']):.3f} s; the default is {ref['speedup_best']}× as fast (same output: "
+                     f"{'yes' if ref['same_output'] else 'no'}).")
+    lines += ["", "Where the time goes (one run profiled, candidates scored in the one process):", "",
+              "| stage | seconds |", "| --- | --- |"]
+    lines += [f"| {stage} | {seconds:.3f} |" for stage, seconds in result["profiled_stage_seconds"].items()]
+    job = result.get("corpus_job")
+    if job:
+        lines += ["", f"`python -m benchmarks.corpus_speed` ({job['measured']}): `{job['command']}` on "
+                  f"{job['file']['bytes'] / 1e6:.1f} MB of spun news ({job['file']['words']:,} words): "
+                  f"**{job['seconds']:,.1f} s ({job['seconds'] / 60:.1f} minutes)**, {job['words_per_second']:,.0f} "
+                  f"words/s, {job['edits']:,} edits, {job['failures']} failed, largest worker peak "
+                  f"{job['worker_peak_rss_mb']:,.0f} MB (rounds {job['rounds']}, later: {job['later_rounds']})."]
+    lines += ["", f"<!-- /{SECTION} -->"]
+    return "\n".join(lines)
+
+
+def section_for(output: Path) -> str | None:
+    """The section for ``output``'s ``speed.json``, or None when there is none."""
+    path = output / "speed.json"
+    return render_section(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
+
+
+def update_report(speed_json: Path) -> None:
+    """Put ``speed_json``'s section into the ``report.md`` beside it, if there is one."""
+    report = speed_json.parent / "report.md"
+    if report.is_file() and speed_json.name == "speed.json":
+        from benchmarks.report import include_section
+
+        section = render_section(json.loads(speed_json.read_text(encoding="utf-8")))
+        report.write_text(include_section(report.read_text(encoding="utf-8"), section, SECTION), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder or Hub id")
@@ -124,6 +173,7 @@ def main(argv: list[str] | None = None) -> dict:
     known = sum(v for k, v in stages.items() if k in STAGES)
     stages["rest (reassembly, glue)"] = max(0.0, stages["total"] - known)
     result = {
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "model": args.model,
         "words": words,
         "dtype": str(restorer.editor.network_dtype).removeprefix("torch."),
@@ -169,6 +219,7 @@ def main(argv: list[str] | None = None) -> dict:
             result["corpus_job"] = kept
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
+    update_report(args.output)
     print(json.dumps(result, indent=2))
     return result
 

@@ -47,3 +47,22 @@ def test_the_measure_joins_speed_json_beside_what_is_there(tmp_path: Path, tiny_
     assert saved["words"] == 1000 and saved[corpus_speed.CORPUS_JOB] == result
     assert result["records"] >= 1 and result["failures"] == 0 and result["file"]["bytes"] >= 1000
     assert result["words_per_second"] > 0 and result["jobs"] == 1
+
+
+def test_the_report_shows_the_article_stages_and_the_corpus_job(tmp_path: Path) -> None:
+    from benchmarks import speed
+
+    result = {"measured": "2026-12-07 20:00 UTC", "words": 1000, "rounds": 2, "later_rounds": "sparse", "workers": 2,
+              "encoder": "onnx", "seconds": [0.2, 0.15], "words_per_second_best": 6666.7, "load_seconds": 1.5,
+              "peak_rss_mb": 500.0, "profiled_stage_seconds": {"encoder (tagging)": 0.06, "total": 0.3},
+              "corpus_job": {"measured": "2026-12-07 21:00 UTC", "command": "restore fix-corpus FILE OUT --jobs 2",
+                             "file": {"bytes": 10_000_000, "words": 1_500_000}, "seconds": 290.0,
+                             "words_per_second": 5172.4, "edits": 200_000, "failures": 0, "worker_peak_rss_mb": 800.0,
+                             "rounds": 2, "later_rounds": "sparse"}}
+    (tmp_path / "speed.json").write_text(json.dumps(result))
+    (tmp_path / "report.md").write_text("# report\n")
+    speed.update_report(tmp_path / "speed.json")
+    speed.update_report(tmp_path / "speed.json")  # replaced, not added again
+    report = (tmp_path / "report.md").read_text()
+    assert report.count("## Speed") == 1 and "**0.150 s**" in report and "| encoder (tagging) | 0.060 |" in report
+    assert "**290.0 s (4.8 minutes)**" in report and "5,172 words/s" in report
