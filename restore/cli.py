@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
                             "about twice the words/s on spun text, but restoring its output again changes some")
         p.add_argument("--later-rounds", choices=LATER_ROUNDS, default=DEFAULT_LATER_ROUNDS,
                        help=f"what a later round reads again: sparse (default {DEFAULT_LATER_ROUNDS}) is near the "
-                            "last edits of units with at most two; near: of every changed unit (about 1.4 times the "
+                            "last edits of units with at most two; near: of every changed unit (about 1.5 times the "
                             "time on densely spun text, and a second pass changes less); whole: all of a changed unit")
 
     def workers_option(p: argparse.ArgumentParser) -> None:

@@ -78,6 +78,13 @@ _SURROGATES = {c: "\ufffd" for c in range(0xD800, 0xE000)}  # what an editor see
 _log = logging.getLogger(__name__)
 
 
+def check_later_rounds(value: str) -> str:
+    """``value`` if it is one of :data:`LATER_ROUNDS`, else a ValueError naming them."""
+    if value not in LATER_ROUNDS:
+        raise ValueError(f"later_rounds must be one of {', '.join(LATER_ROUNDS)}, got {value!r}")
+    return value
+
+
 class ModelNotFoundError(FileNotFoundError):
     """No model where one was asked for (or none ships with this installation yet), or a
     Hub id that is neither in the local cache nor reachable."""
@@ -155,8 +162,7 @@ class Restorer:
             )
         if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
             raise ValueError(f"rounds must be a whole number of at least 1, got {rounds!r}")
-        if later_rounds not in LATER_ROUNDS:
-            raise ValueError(f"later_rounds must be one of {', '.join(LATER_ROUNDS)}, got {later_rounds!r}")
+        check_later_rounds(later_rounds)
         self.editor = editor
         self.rounds = rounds
         self.later_rounds = later_rounds
@@ -201,8 +207,7 @@ class Restorer:
 
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
-        if later_rounds not in LATER_ROUNDS:
-            raise ValueError(f"later_rounds must be one of {', '.join(LATER_ROUNDS)}, got {later_rounds!r}")
+        check_later_rounds(later_rounds)  # before loading: a bad setting fails fast
         check_workers(workers)  # before loading: a bad setting fails fast
         location = _model_location(path_or_hub_id)
         _check_device(device)

@@ -22,7 +22,7 @@ from typing import Iterator
 from restore.batch import formats
 from restore.batch.formats import CorpusError
 from restore.model.feature_pool import usable_cores
-from restore.restorer import DEFAULT_LATER_ROUNDS, DEFAULT_ROUNDS, LATER_ROUNDS
+from restore.restorer import DEFAULT_LATER_ROUNDS, DEFAULT_ROUNDS, check_later_rounds
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
@@ -184,8 +184,7 @@ def fix_corpus(
         raise ValueError(f"jobs and shard_size must be whole numbers of at least 1, got {jobs!r} and {shard_size!r}")
     if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
         raise ValueError(f"rounds must be a whole number of at least 1, got {rounds!r}")
-    if later_rounds not in LATER_ROUNDS:
-        raise ValueError(f"later_rounds must be one of {', '.join(LATER_ROUNDS)}, got {later_rounds!r}")
+    check_later_rounds(later_rounds)
     if not src.exists():
         raise CorpusError(f"no such file or folder: {src}")
     fmt = fmt or formats.detect_format(src)
