@@ -527,6 +527,8 @@ def test_a_scorer_fitted_on_fewer_features_reads_the_first_ones(tiny_model_dir: 
     editor = _with_toy_candidates(model, older)
     features = tuple(float(i) for i in range(len(CANDIDATE_FEATURES)))
     assert editor.candidate_confidence(features) == pytest.approx(older(features[:3]))
+    rows = [features, tuple(-x for x in features)]  # many rows at once: the same answers
+    assert editor.candidate_confidences(rows) == pytest.approx([editor.candidate_confidence(r) for r in rows])
 
 
 def test_costly_features_the_scorer_does_not_read_are_never_computed(tiny_model_dir: Path, tmp_path: Path,

@@ -135,7 +135,7 @@ def test_diagnose_counts_originals_in_the_decoders_nbest_where_no_table_has_them
     text = "Officials mentioned an information convention."
     doubting(editor, text, ("mentioned", "information convention"), monkeypatch)
     # the decoder's n-best for the unit's two doubted runs: the original of the second, not of the first
-    monkeypatch.setattr(editor, "_nbest", lambda units, *rest: [
+    monkeypatch.setattr(editor.writer, "nbest", lambda units, *rest: [
         {(1, 2): {("told",): -2.0}, (3, 5): {("news", "conference"): -0.5, ("press", "room"): -1.5}} for _ in units])
     gold = ((10, 19, "said"), (20, 45, "a news conference"))  # the spinner took the article into its span
     found = diagnose(restorer, [Item("u", text, "Officials said a news conference.", gold)])
@@ -150,14 +150,16 @@ def test_calibrate_with_nbest_scores_generated_candidates_and_ships_the_setting(
 
     from training import calibrate
 
+    from restore.model.writer import SpanWriter
+
     decoded = []
-    nbest = Seq2SeqEditor._nbest
+    nbest = SpanWriter.nbest
 
-    def spy(self, units, *rest):
-        decoded.append(self.nbest)
-        return nbest(self, units, *rest)
+    def spy(self, units, views, keep_probs, states, attention_mask, n, *rest):
+        decoded.append(n)
+        return nbest(self, units, views, keep_probs, states, attention_mask, n, *rest)
 
-    monkeypatch.setattr(Seq2SeqEditor, "_nbest", spy)
+    monkeypatch.setattr(SpanWriter, "nbest", spy)
     calibrate.main([str(model_with_tables), "--pairs", str(toy_pairs_dir), "--samples", "12", "--clean_samples", "4",
                     "--news_sources", "toy", "--news_samples", "4", "--nbest", "2", "--nbest_max_words", "3",
                     "--no-progress"])

@@ -8,7 +8,7 @@ each spun phrase was in fact restored to each candidate (and how often it was ge
 counts word unigrams and bigrams on training documents of the corpora (``--context_sources``,
 never benchmark, validation or test documents), so the editor can compare how a candidate and
 the spun words fit their neighbours; and, with ``--spin_profiles news tortured`` (profiles of
-:data:`restore.model.editor.SPIN_PROFILES`), counts on the train units of each how often each
+:data:`restore.candidates.features.SPIN_PROFILES`), counts on the train units of each how often each
 spun-looking phrase was in fact spun next to the word before it, after it and both
 (:meth:`Channel.context_spin`).  Measured on the shipped weights, those counts lift spun news
 by about 2 points but cost sparse spin (the tortured suite) 3 to 13, so they are not the

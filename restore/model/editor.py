@@ -6,7 +6,8 @@ call tags every token of every unit in one encoder pass per batch, then proposes
 ways and keeps the most confident of overlapping ones:
 
 * *generated* (``Edit.source == "generated"``): the decoder writes a replacement for each
-  tagged span, greedily;
+  tagged span, greedily (:class:`restore.model.writer.SpanWriter`, which also gives the
+  decoder's n-best replacements that join the candidates);
 * *candidates* (``Edit.source == "table"``): where the spinner's inverted tables
   (:class:`restore.candidates.channel.Channel`, shipped beside the model as ``candidates.tsv.gz``,
   with counts from training pairs) list
@@ -29,7 +30,6 @@ and everything after the encoder is numpy and Python, which saves about 1.7 s of
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import threading
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from restore.candidates.channel import Channel, norm
+from restore.candidates.channel import Channel
 from restore.candidates.features import CANDIDATE_FEATURES, CandidateEdit, CandidateFeatures, UnitView, unread_skippable
 from restore.candidates.ngram import NGRAM_FILE, NgramLM
 from restore.candidates.trigram import CmuTrigramLM
@@ -48,10 +48,11 @@ from restore.edits import Edit, edit_kind
 from restore.model import DTYPES, ENCODERS
 from restore.model.feature_pool import MIN_UNITS, FeaturePool, check_workers, score
 from restore.model.encoding import SubwordEncoder, first_subwords, length_batches, subword_span_ids, subword_to_token
-from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, free_tokens, spans_from_tags
+from restore.model.formulation import KEEP, MARKERS, spans_from_tags
 from restore.model.gates import gated, gated_document
 from restore.model.onnx_encoder import ENCODER_FILE, onnx_encoder_for
-from restore.model.scorer import CandidateScorer
+from restore.model.scorer import CandidateScorer, confidences
+from restore.model.writer import SpanWriter
 from restore.spin.articles import agree
 from restore.text import tokenize
 
@@ -97,19 +98,6 @@ def _cpu_has_bf16() -> bool:
     except OSError:  # not Linux: no cheap way to ask, so float32
         return False
     return re.search(r"\b(avx512_bf16|amx_bf16)\b", flags) is not None
-
-
-def _inference(method):
-    """Run ``method`` under ``torch.inference_mode`` (torch imported only when it is called)."""
-
-    @functools.wraps(method)
-    def run(*args, **kwargs):
-        import torch
-
-        with torch.inference_mode():
-            return method(*args, **kwargs)
-
-    return run
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -270,13 +258,9 @@ class Seq2SeqEditor:
         self.max_length = min(int(config["max_position_embeddings"]) - 2, 256)
         # The decoder's learned positions end at max_position_embeddings; the start token takes one.
         self.max_new_tokens = int(config["max_position_embeddings"]) - 1
-        self._marker_list = [subwords.token_id(m) for m in MARKERS]
-        self._marker_ids = {t: k for k, t in enumerate(self._marker_list)}
-        self._sep_id = subwords.token_id(SEP)
-        self._special_ids = sorted(set(self._marker_list) | {self._sep_id} | {
-            subwords.token_id(t) for t in ("<s>", "<pad>", "<unk>", "<mask>")
-        })
         self.echo = bool(config.get("echo_spans", False))
+        self.writer = SpanWriter(lambda: self.model, lambda: self.tokenizer, subwords, device, self.echo,
+                                 self.max_new_tokens)
         self._pool: FeaturePool | None = None
         self._pool_lock = threading.Lock()
         self._workers = 0
@@ -504,8 +488,9 @@ class Seq2SeqEditor:
             span_ids[i] = subword_span_ids(sub2tok, ranges, len(tokens))
             confs = [min(tag_conf[a:z]) for a, z in ranges]
             plans.append((tokens, ranges, confs))
-        generated = self._generated_edits(units, plans, states, attention_mask, span_ids)
-        nbest = self._nbest(units, views, keep_probs, states, attention_mask) if self.nbest else [{} for _ in units]
+        generated = self.writer.greedy(units, plans, states, attention_mask, span_ids)
+        nbest = self.writer.nbest(units, views, keep_probs, states, attention_mask, self.nbest, self.nbest_max_words,
+                                  self.candidate_keep_threshold, self.batch_size) if self.nbest else [{} for _ in units]
         return list(zip(views, generated, nbest))
 
     def choose(self, edits: list[Edit]) -> list[Edit]:
@@ -518,121 +503,6 @@ class Seq2SeqEditor:
         return gated_document(units_edits, self.min_confidence, self.min_evidence, self.evidence_confidence,
                               self.sure_confidence, self.document_evidence)
 
-    def _generated_edits(self, units, plans, states, attention_mask, span_ids) -> list[list[Edit]]:
-        """The decoder's own replacement for each tagged span (greedy)."""
-        todo = [i for i, (_, ranges, _) in enumerate(plans) if ranges]
-        if not todo:  # nothing tagged (always so with keep_threshold 0): neither torch nor the network is needed
-            return [[] for _ in units]
-        return self._generate(units, plans, todo, states, attention_mask, span_ids)
-
-    @_inference
-    def _generate(self, units, plans, todo, states, attention_mask, span_ids) -> list[list[Edit]]:
-        results: list[list[Edit]] = [[] for _ in units]
-        states, attention_mask, span_ids = self._tensor(states), self._tensor(attention_mask), self._tensor(span_ids)
-        from transformers import LogitsProcessorList
-
-        from restore.model.echo import EchoSpans
-
-        processors = LogitsProcessorList()
-        max_new = min(8 * max(len(plans[i][1]) for i in todo) + 2, self.max_new_tokens)
-        if self.echo:
-            segments = self._echo_segments(units, plans, todo)
-            for row, i in enumerate(todo):  # spans whose echo does not fit the decoder are kept as they are
-                tokens, ranges, confs = plans[i]
-                plans[i] = (tokens, ranges[: len(segments[row])], confs[: len(segments[row])])
-                span_ids[i][span_ids[i] > len(segments[row])] = 0
-            todo, segments = [i for i, s in zip(todo, segments) if s], [s for s in segments if s]
-            if not todo:
-                return results
-            processors.append(EchoSpans(segments, self._marker_list, self.tokenizer.eos_token_id, self._special_ids))
-            max_new = min(max(sum(len(f) + free_tokens(f) for f in segs) + 1 for segs in segments), self.max_new_tokens)
-        import torch
-
-        idx = torch.tensor(todo, device=self.device)
-        encoder_outputs = self.model.with_spans(states[idx].to(self.model.dtype), span_ids[idx])
-        gen = self.model.generate(
-            encoder_outputs=encoder_outputs,
-            attention_mask=attention_mask[idx],
-            max_new_tokens=max_new,
-            logits_processor=processors,
-            do_sample=False,
-            num_beams=1,
-            output_scores=True,
-            return_dict_in_generate=True,
-        )
-        scores = tuple(s.float() for s in gen.scores)  # log-probs in float32 whatever the network's dtype
-        logprobs = self.model.compute_transition_scores(gen.sequences, scores, normalize_logits=True)
-        for row, i in enumerate(todo):
-            tokens, ranges, confs = plans[i]
-            written = self._read_replacements(gen.sequences[row, 1:].tolist(), logprobs[row].tolist())
-            spans, span_conf = [], []
-            for n, (a, z) in enumerate(ranges):
-                if n in written:
-                    text, lp = written[n]
-                    spans.append(Span(a, z, text))
-                    span_conf.append(confs[n] * math.exp(lp))
-            results[i] = edits_from_spans(units[i], tokens, spans, span_conf, source="generated")
-        return results
-
-    @_inference
-    def _nbest(self, units, views, keep_probs, states, attention_mask) -> list[dict]:
-        """For each unit, ``{(first, stop): {words: decoder log-prob}}``: the decoder's
-        ``nbest`` likeliest replacements (normalised words, deduplicated, none empty, none the
-        span's own words) of each run of words the tagger doubts (tags as the candidates' bar,
-        runs of at most ``nbest_max_words``), each span decoded on its own as span 1, by beam
-        search under :class:`EchoSpans`; the log-probability sums the written subwords and the
-        end."""
-        rows: list[tuple[int, int, int, list[int]]] = []  # (unit, first, stop, forced segment)
-        for i, view in enumerate(views):
-            first = first_subwords(view.sub2tok, len(view.tokens))
-            tags = [
-                int(keep_probs[i, first[k], 1:].argmax()) + 1
-                if view.free[k] and view.tokens[k].is_word and view.p_keep[k] < self.candidate_keep_threshold else KEEP
-                for k in range(len(view.tokens))
-            ]
-            for a, z in spans_from_tags(tags):
-                if z - a <= self.nbest_max_words:
-                    spun = units[i][view.tokens[a].start : view.tokens[z - 1].end]
-                    seg = [self._marker_list[0]] + self.tokenizer(spun, add_special_tokens=False)["input_ids"] + [self._sep_id]
-                    if len(seg) + free_tokens(seg) < self.max_new_tokens:
-                        rows.append((i, a, z, seg))
-        import torch
-        from transformers import LogitsProcessorList
-
-        from restore.model.echo import EchoSpans
-
-        states, attention_mask = self._tensor(states), self._tensor(attention_mask)
-        found: list[dict] = [{} for _ in units]
-        step = max(1, self.batch_size // self.nbest)
-        for b in range(0, len(rows), step):
-            chunk = rows[b : b + step]
-            idx = torch.tensor([i for i, *_ in chunk], device=self.device)
-            span_ids = torch.tensor([subword_span_ids(views[i].sub2tok, [(a, z)], len(views[i].tokens)) for i, a, z, _ in chunk],
-                                    device=self.device)
-            segments = [[seg] for *_, seg in chunk for _ in range(self.nbest)]  # one row per beam
-            gen = self.model.generate(
-                encoder_outputs=self.model.with_spans(states[idx].to(self.model.dtype), span_ids),
-                attention_mask=attention_mask[idx],
-                max_new_tokens=max(len(seg) + free_tokens(seg) for *_, seg in chunk) + 1,
-                logits_processor=LogitsProcessorList(
-                    [EchoSpans(segments, self._marker_list, self.tokenizer.eos_token_id, self._special_ids)]),
-                do_sample=False, num_beams=self.nbest, num_return_sequences=self.nbest, length_penalty=0.0,
-                early_stopping=True, output_scores=True, return_dict_in_generate=True,
-            )
-            for n, (ids, score) in enumerate(zip(gen.sequences.tolist(), gen.sequences_scores.float().tolist())):
-                i, a, z, seg = chunk[n // self.nbest]
-                written = []
-                for tok in ids[1 + len(seg) :]:
-                    if tok in (self.tokenizer.eos_token_id, self.tokenizer.pad_token_id):
-                        break
-                    written.append(tok)
-                tokens = tokenize(self.tokenizer.decode(written, skip_special_tokens=True).strip())
-                words = tuple(norm(t.text) for t in tokens)
-                if not tokens or not all(t.is_word for t in tokens) or words == tuple(norm(t.text) for t in views[i].tokens[a:z]):
-                    continue
-                span = found[i].setdefault((a, z), {})
-                span[words] = max(score, span.get(words, -math.inf))
-        return found
 
     def _feature_args(self, units, views, nbest: list[dict], focus) -> tuple:
         """The arguments of :meth:`CandidateFeatures.rows` (and of the feature workers') for
@@ -729,54 +599,6 @@ class Seq2SeqEditor:
         if pool is not None:
             self._pool_closer.detach()
             pool.close()
-
-    def _echo_segments(self, units: list[str], plans: list, todo: list[int]) -> list[list[list[int]]]:
-        """For each unit to decode, the forced segments ``<ek> spun words <sep>`` of its spans,
-        as many as fit the decoder's positions with room for their replacements."""
-        texts = [units[i][plans[i][0][a].start : plans[i][0][z - 1].end] for i in todo for a, z in plans[i][1]]
-        words = iter(self.tokenizer(texts, add_special_tokens=False)["input_ids"])
-        segments: list[list[list[int]]] = []
-        for i in todo:
-            segs, used = [], 1
-            for n, _ in enumerate(plans[i][1]):
-                seg = [self._marker_list[n]] + next(words) + [self._sep_id]
-                used += len(seg) + free_tokens(seg)
-                if used <= self.max_new_tokens:
-                    segs.append(seg)
-            segments.append(segs)
-        return segments
-
-    def _read_replacements(self, ids: list[int], logprobs: list[float]) -> dict[int, tuple[str, float]]:
-        """Split generated ids at span markers: {span index: (replacement, mean log-prob)}.
-
-        In the echo format the words between a marker and ``<sep>`` are the forced echo and
-        are skipped; a replacement's log-prob includes the token that ended it.
-        """
-        found: dict[int, tuple[str, float]] = {}
-        current, pieces, lps, writing = None, [], [], not self.echo
-
-        def close(end_lp: float | None) -> None:
-            if current is not None and current not in found:
-                scores = lps + ([end_lp] if end_lp is not None else [])
-                text = self.tokenizer.decode(pieces, skip_special_tokens=True).strip()
-                found[current] = (text, sum(scores) / len(scores) if scores else 0.0)
-
-        for tok, lp in zip(ids, logprobs):
-            if tok in self._marker_ids:
-                close(lp if self.echo else None)
-                current, pieces, writing = self._marker_ids[tok], [], not self.echo
-                lps = [] if self.echo else [lp]
-            elif tok in (self.tokenizer.eos_token_id, self.tokenizer.pad_token_id):
-                close(lp if self.echo else None)
-                current = None
-                break
-            elif tok == self._sep_id and self.echo:
-                writing = True
-            elif writing:
-                pieces.append(tok)
-                lps.append(lp)
-        close(None)
-        return found
 
 
 def _edit_with_article(unit: str, view: UnitView, a: int, z: int, replacement: str, confidence: float,
