@@ -47,7 +47,7 @@ from restore.candidates.viterbi import Decoder
 from restore.edits import Edit, edit_kind
 from restore.model import DTYPES, ENCODERS
 from restore.model.feature_pool import MIN_UNITS, FeaturePool, check_workers, score
-from restore.model.encoding import SubwordEncoder, first_subwords, length_batches, subword_span_ids, subword_to_token
+from restore.model.encoding import SubwordEncoder, as_tensor, first_subwords, length_batches, subword_span_ids, subword_to_token
 from restore.model.formulation import KEEP, MARKERS, spans_from_tags
 from restore.model.gates import gated, gated_document
 from restore.model.onnx_encoder import ENCODER_FILE, onnx_encoder_for
@@ -256,11 +256,10 @@ class Seq2SeqEditor:
         if candidates is not None:
             self.use_candidates(candidates, lm)
         self.max_length = min(int(config["max_position_embeddings"]) - 2, 256)
-        # The decoder's learned positions end at max_position_embeddings; the start token takes one.
-        self.max_new_tokens = int(config["max_position_embeddings"]) - 1
         self.echo = bool(config.get("echo_spans", False))
+        # The decoder's learned positions end at max_position_embeddings; the start token takes one.
         self.writer = SpanWriter(lambda: self.model, lambda: self.tokenizer, subwords, device, self.echo,
-                                 self.max_new_tokens)
+                                 max_new_tokens=int(config["max_position_embeddings"]) - 1)
         self._pool: FeaturePool | None = None
         self._pool_lock = threading.Lock()
         self._workers = 0
@@ -442,14 +441,8 @@ class Seq2SeqEditor:
         import torch
 
         with torch.inference_mode():
-            states, tag_logits = self.model.encode(self._tensor(input_ids), self._tensor(attention_mask))
+            states, tag_logits = self.model.encode(as_tensor(input_ids, self.device), as_tensor(attention_mask, self.device))
             return states, tag_logits.float().cpu().numpy()
-
-    def _tensor(self, array) -> "torch.Tensor":
-        """``array`` (numpy or a tensor) as a tensor on the editor's device."""
-        import torch
-
-        return torch.as_tensor(array, device=self.device)
 
     def _batches(self, units: list[str]) -> list[tuple[list[int], list]]:
         """``units`` encoded once and put in encoder batches of like subword lengths

@@ -19,9 +19,17 @@ from restore.model.formulation import BEGIN, INSIDE, MASK, MAX_SPANS, SEP, Span,
 from restore.text import Token
 
 if TYPE_CHECKING:
+    import torch
     from transformers import PreTrainedTokenizerFast
 
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", MASK, SEP]
+
+
+def as_tensor(array, device: str) -> "torch.Tensor":
+    """``array`` (numpy or a tensor) as a tensor on ``device`` (torch imported only here)."""
+    import torch
+
+    return torch.as_tensor(array, device=device)
 
 
 def length_batches(lengths: list[int], batch_size: int, max_tokens: int) -> list[list[int]]:

@@ -25,12 +25,11 @@ import numpy as np
 from restore.candidates.channel import norm
 from restore.candidates.features import UnitView
 from restore.edits import Edit
-from restore.model.encoding import SubwordEncoder, first_subwords, subword_span_ids
+from restore.model.encoding import SubwordEncoder, as_tensor, first_subwords, subword_span_ids
 from restore.model.formulation import KEEP, MARKERS, SEP, Span, edits_from_spans, free_tokens, spans_from_tags
 from restore.text import tokenize
 
 if TYPE_CHECKING:
-    import torch
     from transformers import PreTrainedTokenizerFast
 
 
@@ -77,11 +76,6 @@ class SpanWriter:
         """The network's tokenizer (loaded by the editor on first use)."""
         return self._tokenizer()
 
-    def _tensor(self, array) -> "torch.Tensor":
-        import torch
-
-        return torch.as_tensor(array, device=self.device)
-
     def greedy(self, units: list[str], plans: list, states, attention_mask, span_ids) -> list[list[Edit]]:
         """Per unit, the decoder's own replacement of each span of its plan ``(tokens, spans,
         tag confidences)``, greedily, as edits (``source="generated"``) whose confidence is the
@@ -94,7 +88,7 @@ class SpanWriter:
     @_inference
     def _greedy(self, units, plans, todo, states, attention_mask, span_ids) -> list[list[Edit]]:
         results: list[list[Edit]] = [[] for _ in units]
-        states, attention_mask, span_ids = self._tensor(states), self._tensor(attention_mask), self._tensor(span_ids)
+        states, attention_mask, span_ids = (as_tensor(x, self.device) for x in (states, attention_mask, span_ids))
         from transformers import LogitsProcessorList
 
         from restore.model.echo import EchoSpans
@@ -168,7 +162,7 @@ class SpanWriter:
 
         from restore.model.echo import EchoSpans
 
-        states, attention_mask = self._tensor(states), self._tensor(attention_mask)
+        states, attention_mask = as_tensor(states, self.device), as_tensor(attention_mask, self.device)
         found: list[dict] = [{} for _ in units]
         step = max(1, batch_size // n)
         for b in range(0, len(rows), step):
